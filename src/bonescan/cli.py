@@ -1,0 +1,145 @@
+"""The ``bonescan`` command: a thin layer over the library.
+
+Exit status: 0 when all went well, 2 for bad input (one line on standard error naming the file and
+the reason, no traceback unless ``--debug``), 1 for an internal error.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from bonescan._version import __version__
+from bonescan.errors import BonescanError, InputError, OutputError
+from bonescan.io import load_study
+from bonescan.render import write_rendering
+from bonescan.study import Study, ViewName
+from bonescan.summary import format_summary, study_summary
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class _Group(click.Group):
+    """A command group that turns bonescan's errors into one line and an exit status."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        debug = bool(ctx.params.get("debug"))
+        try:
+            return super().invoke(ctx)
+        except (InputError, OutputError) as error:
+            _fail(error, EXIT_BAD_INPUT, debug)
+        except BonescanError as error:
+            _fail(error, EXIT_INTERNAL, debug)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as error:
+            _fail(error, EXIT_INTERNAL, debug, internal=True)
+
+
+def _fail(error: BaseException, status: int, debug: bool, internal: bool = False) -> None:
+    if debug:
+        traceback.print_exception(error, file=sys.stderr)
+    prefix = "internal error" if internal else "error"
+    hint = " (run with --debug for details)" if internal and not debug else ""
+    click.echo(f"bonescan: {prefix}: {error}{hint}", err=True)
+    sys.exit(status)
+
+
+def _configure_logging(verbose: int, debug: bool) -> None:
+    level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", force=True)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="bonescan")
+@click.option("--debug", is_flag=True, help="Show tracebacks and debug logging.")
+@click.option("-v", "--verbose", count=True, help="Log what bonescan does.")
+def cli(debug: bool, verbose: int) -> None:
+    """Bonescan: a reading assistant for whole-body bone scintigraphy."""
+    _configure_logging(verbose, debug)
+
+
+def input_options(command: F) -> F:
+    """Add the options every command that reads a study shares."""
+    options = [
+        click.argument("paths", nargs=-1, type=click.Path(path_type=Path)),
+        click.option(
+            "--anterior",
+            type=click.Path(path_type=Path),
+            help="Exported image of the anterior view.",
+        ),
+        click.option(
+            "--posterior",
+            type=click.Path(path_type=Path),
+            help="Exported image of the posterior view.",
+        ),
+        click.option("--pixel-spacing", type=float, help="Pixel spacing in mm, for exported images."),
+        click.option(
+            "--view",
+            type=click.Choice([name.value for name in ViewName]),
+            help="The view of a single-view file that does not say which it is.",
+        ),
+    ]
+    return functools.reduce(lambda wrapped, option: option(wrapped), reversed(options), command)
+
+
+def _load(paths: tuple[Path, ...], options: dict[str, Any]) -> Study:
+    return load_study(
+        paths,
+        anterior=options["anterior"],
+        posterior=options["posterior"],
+        pixel_spacing_mm=options["pixel_spacing"],
+        view=options["view"],
+    )
+
+
+@cli.command()
+@input_options
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option("--show-identity", is_flag=True, help="Include the patient's name, ID and birth date.")
+def inspect(paths: tuple[Path, ...], as_json: bool, show_identity: bool, **options: Any) -> None:
+    """Print the study summary and its quality checks."""
+    summary = study_summary(_load(paths, options), include_identity=show_identity)
+    if as_json:
+        click.echo(json.dumps(summary, indent=2))
+    else:
+        click.echo(format_summary(summary))
+
+
+@cli.command()
+@input_options
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="PNG file to write.")
+@click.option("--force", is_flag=True, help="Replace the output file if it exists.")
+def render(paths: tuple[Path, ...], output: Path, force: bool, **options: Any) -> None:
+    """Write both views side by side, dark bone on white, as a PNG."""
+    written = write_rendering(_load(paths, options), output, overwrite=force)
+    click.echo(f"wrote {written}")
+
+
+def _register_optional_commands() -> None:
+    """Add the commands of subpackages that are present (the simulator stands beside the analysis)."""
+    try:
+        from bonescan.simulate.cli import simulate_command
+    except ImportError:
+        return
+    cli.add_command(simulate_command, name="simulate")
+
+
+_register_optional_commands()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the command line (the ``bonescan`` console script)."""
+    cli.main(args=argv, prog_name="bonescan")

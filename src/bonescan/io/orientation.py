@@ -1,0 +1,139 @@
+"""Decide whether a stored view is upright or head-down, and where the patient's left lies.
+
+Rules, in order:
+
+1. ``PatientOrientation (0020,0020)``, when the file fills it: its second value says where rows run
+   (``F``, feet: upright; ``H``, head: head-down), its first value where columns run (``L``: towards the
+   patient's left, so the left is on the image right).
+2. The image itself: along the body's midline the skull, cervical spine and sternum are bright, while
+   between the legs there is nothing but air or faint soft tissue. The end whose midline is bright is
+   the head.
+
+A head-down view is turned upright by a rotation of 180 degrees (what a feet-first sweep produces); a
+view is never mirrored, so the posterior view stays as the camera saw it from behind.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import ndimage
+
+from bonescan._body import BodyExtent, body_extent
+from bonescan.study import ImageSide, Orientation, ViewName, conventional_patient_left
+
+__all__ = ["MidlineProfile", "decide_orientation", "midline_profile"]
+
+logger = logging.getLogger(__name__)
+
+_BAND = (0.08, 0.30)  # fraction of body length from each end that is compared
+_MARGIN = 0.15  # how much brighter one end's midline must be to decide
+_MIN_BODY_ROWS = 100
+
+
+class MidlineProfile:
+    """Median brightness of the body's midline, relative to each row's maximum, near both ends."""
+
+    def __init__(self, top: float, bottom: float) -> None:
+        self.top = top
+        self.bottom = bottom
+
+    @property
+    def head_at_top(self) -> bool | None:
+        """True if the head is at the top, False if at the bottom, None if the image cannot tell."""
+        if self.top - self.bottom > _MARGIN:
+            return True
+        if self.bottom - self.top > _MARGIN:
+            return False
+        return None
+
+
+def _band_ratio(smooth: NDArray[np.float32], extent: BodyExtent, rows: range) -> float:
+    ratios = []
+    for row in rows:
+        columns = np.flatnonzero(extent.mask[row])
+        if columns.size < 3:
+            continue
+        middle = round((columns[0] + columns[-1]) / 2)
+        row_max = float(smooth[row, columns[0] : columns[-1] + 1].max())
+        if row_max <= 0:
+            continue
+        ratios.append(float(smooth[row, max(middle - 2, 0) : middle + 3].mean()) / row_max)
+    return float(np.median(ratios)) if ratios else 0.0
+
+
+def midline_profile(pixels: NDArray[np.float32]) -> MidlineProfile | None:
+    """Measure the midline brightness near both ends of the body, or None when no body is found."""
+    extent = body_extent(pixels)
+    if extent.empty or extent.length < _MIN_BODY_ROWS:
+        return None
+    smooth = ndimage.gaussian_filter(pixels.astype(np.float32), 2.0)
+    near, far = (int(extent.length * fraction) for fraction in _BAND)
+    top = _band_ratio(smooth, extent, range(extent.top + near, extent.top + far))
+    bottom = _band_ratio(smooth, extent, range(extent.bottom - far, extent.bottom - near))
+    return MidlineProfile(top, bottom)
+
+
+def _from_patient_orientation(view: ViewName, values: tuple[str, str]) -> Orientation | None:
+    columns_towards, rows_towards = (value.upper() for value in values)
+    if "F" in rows_towards and "H" not in rows_towards:
+        head_down = False
+    elif "H" in rows_towards and "F" not in rows_towards:
+        head_down = True
+    else:
+        return None
+    if "L" in columns_towards and "R" not in columns_towards:
+        stored_left: ImageSide | None = ImageSide.RIGHT
+    elif "R" in columns_towards and "L" not in columns_towards:
+        stored_left = ImageSide.LEFT
+    else:
+        stored_left = None
+    if stored_left is None:
+        left = conventional_patient_left(view)
+    else:
+        left = _other_side(stored_left) if head_down else stored_left
+    text = "\\".join(values)
+    return Orientation(head_down, head_down, left, f"PatientOrientation (0020,0020) {text!r}")
+
+
+def _other_side(side: ImageSide) -> ImageSide:
+    return ImageSide.LEFT if side is ImageSide.RIGHT else ImageSide.RIGHT
+
+
+def decide_orientation(
+    stored: NDArray[np.float32],
+    view: ViewName,
+    patient_orientation: tuple[str, str] | None = None,
+) -> Orientation:
+    """Decide how to turn a stored view upright.
+
+    Parameters
+    ----------
+    stored : ndarray
+        The pixels as stored in the file.
+    view : ViewName
+        Which projection the pixels are.
+    patient_orientation : tuple of str, optional
+        The two values of PatientOrientation (0020,0020), when the file has them.
+
+    Returns
+    -------
+    Orientation
+        The flips to apply, the side of the patient's left after them, and the rule that decided;
+        ``decided_by`` starts with ``"undecided"`` when nothing could tell.
+    """
+    if patient_orientation is not None:
+        decided = _from_patient_orientation(view, patient_orientation)
+        if decided is not None:
+            return decided
+    left = conventional_patient_left(view)
+    profile = midline_profile(stored)
+    if profile is None or profile.head_at_top is None:
+        return Orientation(False, False, left, "undecided: kept as stored")
+    measured = f"midline brightness top {profile.top:.2f}, bottom {profile.bottom:.2f}"
+    if profile.head_at_top:
+        return Orientation(False, False, left, f"image: head at the top ({measured})")
+    logger.info("head-down %s view turned upright (%s)", view, measured)
+    return Orientation(True, True, left, f"image: head at the bottom, turned upright ({measured})")

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from bonescan.io import write_nm_image
+from bonescan.study import Study
+from tests.phantoms import make_study
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def _require(condition: bool, reason: str) -> None:
+    """Skip on a developer's machine without the resource; fail in CI, where it must exist."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"{reason} (required in CI)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    _require((SHARED_DATA / "nm1" / "NM1_UNC.dcm").is_file(), f"no real test data in {SHARED_DATA}")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def dciodvfy() -> str:
+    path = shutil.which("dciodvfy")
+    _require(path is not None, "dciodvfy (Debian package dicom3tools) is not installed")
+    assert path is not None
+    return path
+
+
+def dciodvfy_errors(tool: str, path: Path) -> list[str]:
+    """Return the lines dciodvfy reports as errors for a file."""
+    result = subprocess.run([tool, str(path)], capture_output=True, text=True, check=False)
+    return [line for line in (result.stdout + result.stderr).splitlines() if line.startswith("Error")]
+
+
+@pytest.fixture
+def study() -> Study:
+    return make_study(seed=1)
+
+
+@pytest.fixture
+def nm_file(tmp_path: Path, study: Study) -> Path:
+    return write_nm_image(study, tmp_path / "study.dcm")
