@@ -153,7 +153,8 @@ class View:
     pixel_spacing_mm : tuple of float
         Distance between pixel centres as (row spacing, column spacing), in millimetres.
     orientation : Orientation
-        How the stored grid was turned to upright, and where the patient's left is.
+        How the stored grid was turned to upright, and where the patient's left is; by default
+        stored upright with the view's conventional sides.
     source : ViewSource
         The file, frame and rule this view comes from.
     declared_counts : int or None
@@ -165,7 +166,7 @@ class View:
     name: ViewName
     counts: NDArray[np.float32]
     pixel_spacing_mm: tuple[float, float]
-    orientation: Orientation = field(default_factory=Orientation)
+    orientation: Orientation = None  # type: ignore[assignment]  # set in __post_init__
     source: ViewSource = field(default_factory=lambda: ViewSource(Path("<memory>")))
     declared_counts: int | None = None
     acquisition_time: datetime | None = None
@@ -176,6 +177,9 @@ class View:
             raise ValueError(f"a view is a 2-D array, got shape {array.shape}")
         array.flags.writeable = False
         object.__setattr__(self, "counts", array)
+        if self.orientation is None:
+            conventional = Orientation(patient_left=conventional_patient_left(self.name))  # type: ignore[unreachable]
+            object.__setattr__(self, "orientation", conventional)
 
     @property
     def shape(self) -> tuple[int, int]:

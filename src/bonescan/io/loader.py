@@ -209,11 +209,13 @@ def _check_unique(candidates: list[_Candidate]) -> None:
 def _to_view(candidate: _Candidate) -> View:
     assert candidate.view is not None and candidate.spacing is not None
     header = candidate.image.dataset if candidate.image is not None else None
-    values = header.get("PatientOrientation") if header is not None else None
+    single_frame = header is not None and int(header.get("NumberOfFrames", 1) or 1) == 1
+    # One PatientOrientation cannot describe two views, so it is used for single-frame images only.
+    values = header.get("PatientOrientation") if single_frame else None
     stated = tuple(str(v) for v in values) if values is not None and len(values) == 2 else None
     orientation = decide_orientation(candidate.pixels, candidate.view, stated)  # type: ignore[arg-type]
     declared = None
-    if header is not None and int(header.get("NumberOfFrames", 1) or 1) == 1:
+    if single_frame:
         value = header.get("CountsAccumulated")
         declared = int(value) if value not in (None, "") else None
     return View(

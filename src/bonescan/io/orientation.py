@@ -95,7 +95,7 @@ def _from_patient_orientation(view: ViewName, values: tuple[str, str]) -> Orient
     else:
         left = _other_side(stored_left) if head_down else stored_left
     text = "\\".join(values)
-    return Orientation(head_down, head_down, left, f"PatientOrientation (0020,0020) {text!r}")
+    return Orientation(head_down, head_down, left, f"PatientOrientation (0020,0020) '{text}'")
 
 
 def _other_side(side: ImageSide) -> ImageSide:

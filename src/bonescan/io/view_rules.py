@@ -106,7 +106,7 @@ def _by_text(dataset: Dataset) -> ViewDecision | None:
     view = _single_word(image_type)
     if view is not None:
         joined = "\\".join(image_type)
-        return ViewDecision(view, f"image_type: ImageType {joined!r}")
+        return ViewDecision(view, f"image_type: ImageType '{joined}'")
     texts = [str(dataset.get(keyword, "") or "") for keyword in ("SeriesDescription", "ImageID")]
     view = _single_word(texts)
     if view is not None:
