@@ -7,6 +7,7 @@ the reason, no traceback unless ``--debug``), 1 for an internal error.
 from __future__ import annotations
 
 import functools
+import importlib
 import json
 import logging
 import sys
@@ -131,10 +132,10 @@ def render(paths: tuple[Path, ...], output: Path, force: bool, **options: Any) -
 def _register_optional_commands() -> None:
     """Add the commands of subpackages that are present (the simulator stands beside the analysis)."""
     try:
-        from bonescan.simulate.cli import simulate_command
+        module = importlib.import_module("bonescan.simulate.cli")
     except ImportError:
         return
-    cli.add_command(simulate_command, name="simulate")
+    cli.add_command(module.simulate_command, name="simulate")
 
 
 _register_optional_commands()

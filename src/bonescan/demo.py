@@ -6,6 +6,7 @@ installed, and otherwise the real NEMA NM1 scan from ``../shared/data`` when tha
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 from pathlib import Path
 
@@ -18,11 +19,7 @@ _SHARED_SCAN = Path("../shared/data/nm1/NM1_UNC.dcm")
 
 def demo_inputs(output: Path) -> list[str]:
     """Return the input paths of the demo, making them first if they are simulated."""
-    try:
-        from bonescan.simulate.cli import simulate_command  # noqa: F401
-    except ImportError:
-        pass
-    else:
+    if importlib.util.find_spec("bonescan.simulate") is not None:
         simulated = output / "simulated"
         _run(["simulate", "--out", str(simulated), "--cohort", "1", "--seed", "2026"])
         return [str(simulated)]

@@ -206,18 +206,28 @@ def _check_unique(candidates: list[_Candidate]) -> None:
             )
 
 
+def _single_frame_header(candidate: _Candidate) -> Dataset | None:
+    """Return the header of a one-frame DICOM image, whose frame attributes describe this view."""
+    if candidate.image is None:
+        return None
+    header = candidate.image.dataset
+    return header if int(header.get("NumberOfFrames", 1) or 1) == 1 else None
+
+
+def _stated_orientation(header: Dataset | None) -> tuple[str, str] | None:
+    # One PatientOrientation cannot describe two views, so it is used for single-frame images only.
+    values = header.get("PatientOrientation") if header is not None else None
+    if values is None or len(values) != 2:
+        return None
+    return str(values[0]), str(values[1])
+
+
 def _to_view(candidate: _Candidate) -> View:
     assert candidate.view is not None and candidate.spacing is not None
+    single = _single_frame_header(candidate)
+    orientation = decide_orientation(candidate.pixels, candidate.view, _stated_orientation(single))
+    declared = single.get("CountsAccumulated") if single is not None else None
     header = candidate.image.dataset if candidate.image is not None else None
-    single_frame = header is not None and int(header.get("NumberOfFrames", 1) or 1) == 1
-    # One PatientOrientation cannot describe two views, so it is used for single-frame images only.
-    values = header.get("PatientOrientation") if single_frame else None
-    stated = tuple(str(v) for v in values) if values is not None and len(values) == 2 else None
-    orientation = decide_orientation(candidate.pixels, candidate.view, stated)  # type: ignore[arg-type]
-    declared = None
-    if single_frame:
-        value = header.get("CountsAccumulated")
-        declared = int(value) if value not in (None, "") else None
     return View(
         name=candidate.view,
         counts=orientation.apply(candidate.pixels),
@@ -230,7 +240,7 @@ def _to_view(candidate: _Candidate) -> View:
             series_instance_uid=str(header.get("SeriesInstanceUID")) if header is not None else None,
             view_rule=candidate.rule,
         ),
-        declared_counts=declared,
+        declared_counts=int(declared) if declared not in (None, "") else None,
     )
 
 
