@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pydicom
 import pytest
-from pydicom.uid import CTImageStorage, RLELossless
+from pydicom.uid import CTImageStorage, JPEG2000Lossless, JPEGLSLossless, RLELossless
 
 from bonescan import InputError, NotABoneScanError, load_study, write_nm_image
 from bonescan.errors import OutputError
@@ -46,9 +46,10 @@ def test_written_nm_image_passes_dciodvfy(nm_file: Path, dciodvfy: str) -> None:
     assert dciodvfy_errors(dciodvfy, nm_file) == []
 
 
-def test_rle_compressed_nm_image_reads_the_same(tmp_path: Path, study, dciodvfy: str) -> None:
-    path = write_nm_image(study, tmp_path / "rle.dcm", compress=True)
-    assert pydicom.dcmread(path).file_meta.TransferSyntaxUID == RLELossless
+@pytest.mark.parametrize("syntax", [RLELossless, JPEGLSLossless, JPEG2000Lossless])
+def test_compressed_nm_images_read_the_same(tmp_path: Path, study, dciodvfy: str, syntax) -> None:
+    path = write_nm_image(study, tmp_path / "compressed.dcm", transfer_syntax=syntax)
+    assert pydicom.dcmread(path).file_meta.TransferSyntaxUID == syntax
     assert dciodvfy_errors(dciodvfy, path) == []
     _same_views(load_study(path), study)
 

@@ -17,7 +17,7 @@ import numpy as np
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sequence import Sequence as DicomSequence
 from pydicom.sr.coding import Code
-from pydicom.uid import UID, ExplicitVRLittleEndian, RLELossless, generate_uid
+from pydicom.uid import UID, ExplicitVRLittleEndian, generate_uid
 
 from bonescan._files import write_atomically
 from bonescan._version import __version__
@@ -45,7 +45,7 @@ def write_nm_image(
     *,
     views: Sequence[View] | None = None,
     include_identity: bool = True,
-    compress: bool = False,
+    transfer_syntax: str = ExplicitVRLittleEndian,
     overwrite: bool = False,
     uid_seed: str | None = None,
 ) -> Path:
@@ -61,8 +61,9 @@ def write_nm_image(
         Which views to write (default: all of them, anterior first).
     include_identity : bool
         Write the patient's name, ID and birth date; when False those attributes are left empty.
-    compress : bool
-        Encode the pixel data with RLE Lossless instead of leaving it uncompressed.
+    transfer_syntax : str
+        The transfer syntax UID; a compressed one (RLE Lossless, JPEG-LS Lossless, JPEG 2000
+        Lossless, ...) encodes the pixel data with pydicom's encoders.
     overwrite : bool
         Replace an existing file; by default an existing file is an error.
     uid_seed : str, optional
@@ -79,8 +80,8 @@ def write_nm_image(
         raise OutputError(f"{target}: exists already; choose another name or remove it first")
     chosen = tuple(views) if views is not None else study.views
     dataset = build_nm_dataset(study, chosen, include_identity=include_identity, uid_seed=uid_seed)
-    if compress:
-        dataset.compress(RLELossless, encoding_plugin="pydicom")
+    if UID(transfer_syntax).is_compressed:
+        dataset.compress(UID(transfer_syntax))
     write_atomically(target, lambda handle: dataset.save_as(handle, enforce_file_format=True))
     logger.info("wrote %s (%d frame(s))", target, len(chosen))
     return target
