@@ -1,0 +1,150 @@
+"""Turn frames into views: settle which view each is, refuse duplicates, turn them upright."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pydicom.dataset import Dataset
+
+from bonescan.errors import InputError
+from bonescan.io.candidates import Candidate
+from bonescan.io.orientation import decide_orientation
+from bonescan.study import (
+    QualityCheck,
+    Severity,
+    View,
+    ViewName,
+    ViewSource,
+    conventional_patient_left,
+)
+
+__all__ = ["check_unique", "orientation_notes", "settle_views", "to_view"]
+
+
+def settle_views(candidates: list[Candidate], view: ViewName | None, notes: list[QualityCheck]) -> None:
+    """Give every candidate a view: the user's, the other view of the study, or anterior by assumption.
+
+    Raises
+    ------
+    InputError
+        When several frames have no view and nothing can decide.
+    """
+    undecided = [c for c in candidates if c.view is None]
+    decided = {c.view for c in candidates if c.view is not None}
+    if view is not None and len(candidates) == 1:
+        only = candidates[0]
+        if only.view is not None and only.view is not view:
+            notes.append(
+                QualityCheck(
+                    "view_overridden",
+                    Severity.WARNING,
+                    f"the file says {only.view} ({only.rule}); taken as {view} as the user asked",
+                )
+            )
+        only.view, only.rule = view, "given by the user"
+        return
+    if len(undecided) == 1 and len(decided) == 1:
+        other = ViewName.POSTERIOR if ViewName.ANTERIOR in decided else ViewName.ANTERIOR
+        undecided[0].view, undecided[0].rule = other, "the other view of the study"
+    elif len(undecided) == 1 and not decided:
+        undecided[0].view = ViewName.ANTERIOR
+        undecided[0].rule = "assumed: no view information in the file; a single view taken as anterior"
+        notes.append(
+            QualityCheck(
+                "view_assumed",
+                Severity.WARNING,
+                f"{undecided[0].source_path}: the file does not say which view it is; taken as "
+                "anterior (use --view posterior if it is the posterior view)",
+            )
+        )
+    elif undecided:
+        listed = ", ".join(f"{c.source_path} frame {c.frame + 1}" for c in undecided)
+        raise InputError(None, f"cannot tell which view these are: {listed}")
+
+
+def check_unique(candidates: list[Candidate]) -> None:
+    """Raise InputError, listing them, when two candidates are the same view."""
+    for name in ViewName:
+        same = [c for c in candidates if c.view is name]
+        if len(same) > 1:
+            listed = "; ".join(f"{c.source_path} frame {c.frame + 1} ({c.rule})" for c in same)
+            raise InputError(
+                None, f"{len(same)} {name} views found: {listed}; give the files of one acquisition"
+            )
+
+
+def _single_frame_header(candidate: Candidate) -> Dataset | None:
+    """Return the header of a one-frame DICOM image, whose frame attributes describe this view."""
+    if candidate.image is None:
+        return None
+    header = candidate.image.dataset
+    return header if int(header.get("NumberOfFrames", 1) or 1) == 1 else None
+
+
+def _stated_orientation(header: Dataset | None) -> tuple[str, str] | None:
+    # One PatientOrientation cannot describe two views, so it is used for single-frame images only.
+    values = header.get("PatientOrientation") if header is not None else None
+    if values is None or len(values) != 2:
+        return None
+    return str(values[0]), str(values[1])
+
+
+def to_view(candidate: Candidate) -> View:
+    """Return the upright view of a candidate, with its orientation and source recorded."""
+    assert candidate.view is not None and candidate.spacing is not None
+    single = _single_frame_header(candidate)
+    orientation = decide_orientation(candidate.pixels, candidate.view, _stated_orientation(single))
+    declared = single.get("CountsAccumulated") if single is not None else None
+    header = candidate.image.dataset if candidate.image is not None else None
+    return View(
+        name=candidate.view,
+        counts=orientation.apply(candidate.pixels),
+        pixel_spacing_mm=candidate.spacing,
+        orientation=orientation,
+        source=ViewSource(
+            path=candidate.source_path,
+            frame=candidate.frame,
+            sop_instance_uid=str(header.get("SOPInstanceUID")) if header is not None else None,
+            series_instance_uid=str(header.get("SeriesInstanceUID")) if header is not None else None,
+            view_rule=candidate.rule,
+        ),
+        declared_counts=int(declared) if declared not in (None, "") else None,
+    )
+
+
+def orientation_notes(views: Sequence[View]) -> list[QualityCheck]:
+    """Return notes on views turned upright, mirrored, or of undecided orientation."""
+    notes = []
+    for view in views:
+        orientation = view.orientation
+        if orientation.decided_by.startswith("undecided"):
+            notes.append(
+                QualityCheck(
+                    "orientation_undecided",
+                    Severity.WARNING,
+                    f"could not tell whether the {view.name} view is upright; kept as stored",
+                    view.name,
+                )
+            )
+        elif orientation.flip_rows:
+            notes.append(
+                QualityCheck(
+                    "turned_upright",
+                    Severity.INFO,
+                    f"the {view.name} view was stored head-down and was turned upright "
+                    f"({orientation.decided_by})",
+                    view.name,
+                )
+            )
+        if orientation.patient_left is not conventional_patient_left(view.name):
+            notes.append(
+                QualityCheck(
+                    "mirrored_view",
+                    Severity.WARNING,
+                    f"the {view.name} view is stored mirrored: the patient's left is on the "
+                    f"{orientation.patient_left.value.replace('_', ' ')} "
+                    f"({orientation.decided_by})",
+                    view.name,
+                )
+            )
+    return notes
