@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
 from bonescan.errors import OutputError
 
-__all__ = ["write_atomically"]
+__all__ = ["output_folder", "write_atomically"]
 
 
 def write_atomically(target: Path, write: Callable[[BinaryIO], object]) -> None:
@@ -31,4 +33,28 @@ def write_atomically(target: Path, write: Callable[[BinaryIO], object]) -> None:
         os.replace(temporary, target)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+@contextmanager
+def output_folder(target: Path, *, overwrite: bool = False) -> Iterator[Path]:
+    """Yield a temporary folder beside ``target`` that becomes ``target`` only if all went well.
+
+    Raises
+    ------
+    OutputError
+        When ``target`` exists and is not empty (unless ``overwrite``), or its parent is missing.
+    """
+    if target.exists() and any(target.iterdir()) and not overwrite:
+        raise OutputError(f"{target}: exists and is not empty; choose another folder or pass --force")
+    if not target.parent.is_dir():
+        raise OutputError(f"{target}: the folder {target.parent} does not exist; create it first")
+    temporary = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent))
+    try:
+        yield temporary
+        if target.exists():
+            shutil.rmtree(target)
+        os.replace(temporary, target)
+    except BaseException:
+        shutil.rmtree(temporary, ignore_errors=True)
         raise

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import colorsys
 import logging
 from pathlib import Path
 
@@ -12,9 +13,10 @@ from PIL import Image, ImageDraw, ImageFont
 from bonescan._body import body_mask
 from bonescan._files import write_atomically
 from bonescan.errors import OutputError
+from bonescan.regions import REGIONS, RegionKind
 from bonescan.study import ImageSide, Study, View, ViewName
 
-__all__ = ["WINDOW_PERCENTILE", "render_study", "view_window", "write_rendering"]
+__all__ = ["WINDOW_PERCENTILE", "render_overlay", "render_study", "view_window", "write_rendering"]
 
 logger = logging.getLogger(__name__)
 
@@ -90,3 +92,31 @@ def write_rendering(study: Study, path: str | Path, *, overwrite: bool = False) 
     write_atomically(target, lambda stream: picture.save(stream, format="PNG"))
     logger.info("wrote %s", target)
     return target
+
+
+def _region_colours() -> NDArray[np.uint8]:
+    """Return one colour per region label: bones in distinct hues, organs in blues, others none."""
+    colours = np.zeros((max(entry.label for entry in REGIONS) + 1, 3), dtype=np.uint8)
+    bones = [entry for entry in REGIONS if entry.kind is RegionKind.BONE]
+    for index, entry in enumerate(bones):
+        hue = (index * 0.618034) % 1.0  # golden-ratio steps keep neighbours apart
+        colours[entry.label] = _hsv_to_rgb(hue, 0.85, 0.95)
+    for entry in REGIONS:
+        if entry.kind is RegionKind.ORGAN:
+            colours[entry.label] = (40, 90, 255)
+    return colours
+
+
+def _hsv_to_rgb(hue: float, saturation: float, value: float) -> tuple[int, int, int]:
+    red, green, blue = colorsys.hsv_to_rgb(hue, saturation, value)
+    return round(red * 255), round(green * 255), round(blue * 255)
+
+
+def render_overlay(view: View, labels: NDArray[np.uint8], opacity: float = 0.45) -> Image.Image:
+    """Return one view in inverted grey with its region labels blended on top in colour."""
+    grey = _grey(view).astype(np.float32)[..., np.newaxis].repeat(3, axis=2)
+    colours = _region_colours()[labels].astype(np.float32)
+    painted = (labels > 1)[..., np.newaxis]
+    blended = np.where(painted, (1 - opacity) * grey + opacity * colours, grey)
+    image = Image.fromarray(np.asarray(np.rint(blended), dtype=np.uint8), mode="RGB")
+    return _square_pixels(image, view.pixel_spacing_mm)

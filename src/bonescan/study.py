@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -39,6 +40,9 @@ __all__ = [
     "ViewName",
     "ViewSource",
 ]
+
+
+_Pixel = TypeVar("_Pixel", bound=np.generic)
 
 
 class ViewName(StrEnum):
@@ -119,8 +123,8 @@ class Orientation:
         """Map a position in the grid as stored to the upright grid (the flips are their own inverse)."""
         return self.to_stored(row, column, shape)
 
-    def apply(self, stored: NDArray[np.float32]) -> NDArray[np.float32]:
-        """Return the upright array for ``stored`` pixels."""
+    def apply(self, stored: NDArray[_Pixel]) -> NDArray[_Pixel]:
+        """Return the upright array for ``stored`` pixels (or the stored one for upright pixels)."""
         upright = stored
         if self.flip_rows:
             upright = upright[::-1, :]
