@@ -17,8 +17,8 @@ demo: install
 test: install lint typecheck unit
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests training benchmarks
+	$(BIN)/ruff format --check src tests training benchmarks
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

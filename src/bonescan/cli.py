@@ -7,7 +7,6 @@ the reason, no traceback unless ``--debug``), 1 for an internal error.
 from __future__ import annotations
 
 import functools
-import importlib
 import json
 import logging
 import sys
@@ -18,10 +17,15 @@ from typing import Any, TypeVar
 
 import click
 
+from bonescan._files import write_atomically
 from bonescan._version import __version__
+from bonescan.anatomy import segment as segment_study
 from bonescan.errors import BonescanError, InputError, OutputError
+from bonescan.evaluate import evaluate_anatomy
 from bonescan.io import load_study
 from bonescan.render import write_rendering
+from bonescan.segmentation_files import write_segmentation
+from bonescan.simulate.cli import simulate_command
 from bonescan.study import Study, ViewName
 from bonescan.summary import format_summary, study_summary
 
@@ -129,16 +133,40 @@ def render(paths: tuple[Path, ...], output: Path, force: bool, **options: Any) -
     click.echo(f"wrote {written}")
 
 
-def _register_optional_commands() -> None:
-    """Add the commands of subpackages that are present (the simulator stands beside the analysis)."""
-    try:
-        module = importlib.import_module("bonescan.simulate.cli")
-    except ImportError:
-        return
-    cli.add_command(module.simulate_command, name="simulate")
+@cli.command()
+@input_options
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="Folder to create.")
+@click.option("--force", is_flag=True, help="Replace the output folder if it exists.")
+def segment(paths: tuple[Path, ...], output: Path, force: bool, **options: Any) -> None:
+    """Label the skeleton by region; write label maps, overlays and anatomy.json."""
+    study = _load(paths, options)
+    written = write_segmentation(study, segment_study(study), output, overwrite=force)
+    click.echo(f"wrote {written}")
 
 
-_register_optional_commands()
+@cli.group()
+def evaluate() -> None:
+    """Measure bonescan against the truth of a simulated cohort (``bonescan simulate``)."""
+
+
+@evaluate.command(name="anatomy")
+@click.argument("cohort", type=click.Path(path_type=Path))
+@click.option("--limit", type=int, help="Evaluate the first N scans only.")
+@click.option("--json", "json_path", type=click.Path(path_type=Path), help="Also write the figures here.")
+def evaluate_anatomy_command(cohort: Path, limit: int | None, json_path: Path | None) -> None:
+    """Dice per region of the skeleton labelling against the cohort's label maps."""
+    figures = evaluate_anatomy(cohort, limit=limit).as_dict()
+    click.echo(
+        f"{figures['scans']} scans; mean bone Dice {figures['mean_bone_dice']:.3f}; "
+        f"median {figures['median_seconds_per_study']} s per study"
+    )
+    for name, entry in figures["regions"].items():
+        click.echo(f"  {name:<24}{entry['dice']:.3f}  ({entry['pairs']} view(s))")
+    if json_path is not None:
+        write_atomically(json_path, lambda stream: stream.write(json.dumps(figures, indent=2).encode()))
+
+
+cli.add_command(simulate_command, name="simulate")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,31 +1,19 @@
 """``make demo``: run bonescan's main job on built-in defaults and say where the outputs are.
 
-Usage: ``python -m bonescan.demo OUTPUT_FOLDER``. The input is a study the simulator makes when it is
-installed, and otherwise the real NEMA NM1 scan from ``../shared/data`` when that folder is present.
+Usage: ``python -m bonescan.demo OUTPUT_FOLDER``. It simulates one patient (a fixed seed), then reads
+it back, checks it, renders it and labels its skeleton, as a user would with the CLI.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
 
 from bonescan.cli import main as cli_main
 
-__all__ = ["demo_inputs", "main"]
+__all__ = ["main"]
 
-_SHARED_SCAN = Path("../shared/data/nm1/NM1_UNC.dcm")
-
-
-def demo_inputs(output: Path) -> list[str]:
-    """Return the input paths of the demo, making them first if they are simulated."""
-    if importlib.util.find_spec("bonescan.simulate") is not None:
-        simulated = output / "simulated"
-        _run(["simulate", "--out", str(simulated), "--cohort", "1", "--seed", "2026"])
-        return [str(simulated)]
-    if _SHARED_SCAN.is_file():
-        return [str(_SHARED_SCAN)]
-    raise SystemExit("bonescan demo: no simulator and no ../shared/data/nm1/NM1_UNC.dcm to show")
+_DEMO_SEED = "2026"
 
 
 def _run(arguments: list[str]) -> None:
@@ -42,9 +30,11 @@ def main(argv: list[str] | None = None) -> None:
     arguments = sys.argv[1:] if argv is None else argv
     output = Path(arguments[0] if arguments else "demo-output")
     output.mkdir(parents=True, exist_ok=True)
-    inputs = demo_inputs(output)
-    _run(["inspect", *inputs])
-    _run(["render", *inputs, "-o", str(output / "views.png"), "--force"])
+    simulated = output / "simulated"
+    _run(["simulate", "--out", str(simulated), "--cohort", "1", "--seed", _DEMO_SEED])
+    _run(["inspect", str(simulated)])
+    _run(["render", str(simulated), "-o", str(output / "views.png"), "--force"])
+    _run(["segment", str(simulated), "-o", str(output / "anatomy"), "--force"])
     print(f"demo done: see {output}/")
 
 

@@ -1,0 +1,170 @@
+"""Skeleton labelling: landmarks, the canonical grid, the shipped network, outputs and evaluation."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from bonescan import load_study, write_nm_image
+from bonescan.anatomy import find_landmarks, segment
+from bonescan.anatomy.grid import from_canonical, to_canonical
+from bonescan.cli import cli
+from bonescan.evaluate import evaluate_anatomy
+from bonescan.regions import region
+from bonescan.simulate.cohort import CohortConfig, write_cohort
+from bonescan.study import View, ViewName
+
+# Seeds of test cohorts; the network was trained on cohorts 1001-1002 and is reported on 7001.
+TEST_COHORT = CohortConfig(cases=4, seed=424242)
+
+
+@pytest.fixture(scope="module")
+def cohort(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_cohort(tmp_path_factory.mktemp("anatomy") / "cohort", TEST_COHORT)
+
+
+@pytest.fixture(scope="module")
+def simulated(cohort: Path):
+    return load_study(cohort / "case00001" / "baseline.dcm")
+
+
+@pytest.fixture(scope="module")
+def nm1(shared_data: Path):
+    return load_study(shared_data / "nm1" / "NM1_UNC.dcm")
+
+
+def _centroid_column(labels: np.ndarray, name: str) -> float:
+    return float(np.argwhere(labels == region(name).label)[:, 1].mean())
+
+
+def test_canonical_grid_keeps_intensity_and_round_trips() -> None:
+    rows, columns = np.mgrid[0:1024, 0:256]
+    smooth = (np.sin(rows / 80.0) + np.cos(columns / 30.0) + 3).astype(np.float32)
+    canonical = to_canonical(smooth, (2.26, 2.26))
+    assert canonical.shape == (512, 128)
+    assert canonical[100:400, 20:100].mean() == pytest.approx(smooth[200:800, 40:200].mean(), rel=0.01)
+    back = from_canonical(canonical[np.newaxis], (1024, 256), (2.26, 2.26))[0]
+    assert np.abs(back - smooth)[20:-20, 20:-20].max() < 0.02
+
+
+def test_a_finer_grid_lands_on_the_same_canonical_pixels() -> None:
+    coarse = np.zeros((1024, 256), np.float32)
+    coarse[400:440, 100:140] = 1.0
+    fine = np.repeat(np.repeat(coarse, 2, axis=0), 2, axis=1)
+    a, b = to_canonical(coarse, (2.26, 2.26)), to_canonical(fine, (1.13, 1.13))
+    assert np.abs(a - b).max() < 0.05
+
+
+def test_real_scan_landmarks_fall_in_plausible_rows(nm1) -> None:
+    points = find_landmarks(nm1.anterior.counts, nm1.anterior.pixel_spacing_mm).points
+    rows = {name: point.row for name, point in points.items()}
+    assert 70 <= rows["vertex"] <= 110
+    assert 190 <= rows["shoulders"] <= 240
+    assert 350 <= rows["iliac_crests"] <= 410
+    assert 450 <= rows["crotch"] <= 520
+    assert 590 <= rows["knees"] <= 640
+    assert 830 <= rows["soles"] <= 880
+    order = ["vertex", "neck", "shoulders", "iliac_crests", "crotch", "knees", "soles"]
+    assert [rows[name] for name in order] == sorted(rows[name] for name in order)
+
+
+def test_simulated_landmarks_agree_with_the_truth(cohort: Path, simulated) -> None:
+    truth = np.load(cohort / "case00001" / "baseline.maps.npz")["labels_anterior"]
+    points = find_landmarks(simulated.anterior.counts, simulated.anterior.pixel_spacing_mm).points
+    pelvis = np.flatnonzero(
+        np.isin(truth, [region("pelvis_left").label, region("pelvis_right").label]).any(1)
+    )
+    knee_bones = np.isin(truth, [region("femur_distal_left").label, region("tibia_fibula_left").label])
+    femur_end = np.flatnonzero((truth == region("femur_distal_left").label).any(1)).max()
+    assert abs(points["iliac_crests"].row - pelvis.min()) < 25
+    assert abs(points["knees"].row - femur_end) < 25
+    assert knee_bones.any()
+
+
+def test_segmentation_of_a_held_out_simulated_scan(cohort: Path, simulated) -> None:
+    anatomy = segment(simulated)
+    maps = np.load(cohort / "case00001" / "baseline.maps.npz")
+    for view in simulated.views:
+        labels = anatomy.view(view.name).labels
+        truth = maps[f"labels_{view.name}"]
+        assert labels.shape == view.shape and labels.dtype == np.uint8
+        for name in ("skull", "thoracic_spine", "lumbar_spine", "pelvis_left", "femur_proximal_right"):
+            mask, true = labels == region(name).label, truth == region(name).label
+            score = 2 * (mask & true).sum() / (mask.sum() + true.sum())
+            assert score > 0.8, (view.name, name, score)
+
+
+def test_left_and_right_follow_each_view_convention(simulated) -> None:
+    anatomy = segment(simulated)
+    anterior = anatomy.view(ViewName.ANTERIOR).labels
+    posterior = anatomy.view(ViewName.POSTERIOR).labels
+    # anterior: the patient's left on the image right; posterior (not mirrored): on the image left
+    assert _centroid_column(anterior, "femur_proximal_left") > _centroid_column(
+        anterior, "femur_proximal_right"
+    )
+    assert _centroid_column(posterior, "femur_proximal_left") < _centroid_column(
+        posterior, "femur_proximal_right"
+    )
+
+
+def test_the_real_scan_bladder_knees_and_sides(nm1) -> None:
+    view = nm1.anterior
+    labels = segment(nm1).view(ViewName.ANTERIOR).labels
+    hottest = np.unravel_index(np.argmax(view.counts), view.shape)  # the bladder, at 278 counts
+    assert labels[hottest] == region("bladder").label
+    knees = find_landmarks(view.counts, view.pixel_spacing_mm).points["knees"]
+    knee_row = int(knees.row)
+    band = labels[knee_row - 8 : knee_row + 9]
+    for image_side, patient_side in (("image_left", "right"), ("image_right", "left")):
+        column = int(knees.columns[image_side])
+        names = {region(f"femur_distal_{patient_side}").label, region(f"tibia_fibula_{patient_side}").label}
+        assert names & set(np.unique(band[:, column - 3 : column + 4]).tolist()), image_side
+    kidneys = {region("kidney_left").label, region("kidney_right").label}
+    assert not np.isin(labels[knee_row - 40 :], list(kidneys)).any()  # no kidney below the knees
+
+
+def test_a_cut_off_head_is_reported_missing(simulated) -> None:
+    anterior = simulated.anterior
+    top = int(np.flatnonzero((anterior.counts > 0).any(1))[0])
+    cut = np.array(anterior.counts)[top + 140 :]
+    study = dataclasses.replace(simulated, views=(View(ViewName.ANTERIOR, cut, anterior.pixel_spacing_mm),))
+    missing = segment(study).view(ViewName.ANTERIOR).missing
+    assert missing.get("skull") == "cut off at the top of the image"
+
+
+def test_segment_cli_writes_stored_grid_label_maps(tmp_path: Path, simulated) -> None:
+    stored = write_nm_image(simulated, tmp_path / "scan.dcm")
+    import pydicom
+
+    dataset = pydicom.dcmread(stored)
+    dataset.PixelData = np.ascontiguousarray(dataset.pixel_array[:, ::-1, ::-1]).tobytes()  # head-down
+    dataset.save_as(tmp_path / "down.dcm")
+    out = tmp_path / "anatomy"
+    result = CliRunner().invoke(cli, ["segment", str(tmp_path / "down.dcm"), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    description = json.loads((out / "anatomy.json").read_text())
+    assert description["legend"]["35"] == "bladder"
+    upright = segment(load_study(tmp_path / "down.dcm")).view(ViewName.ANTERIOR).labels
+    with Image.open(out / "anterior_labels.png") as image:
+        assert np.array_equal(np.asarray(image), upright[::-1, ::-1])
+    assert (out / "posterior_overlay.png").is_file()
+    again = CliRunner().invoke(cli, ["segment", str(tmp_path / "down.dcm"), "-o", str(out)])
+    assert again.exit_code == 2 and "not empty" in again.stderr
+
+
+def test_evaluate_anatomy_reports_dice_per_region(cohort: Path, tmp_path: Path) -> None:
+    figures = evaluate_anatomy(cohort, limit=2).as_dict()
+    assert figures["scans"] == 2
+    assert 0.0 <= figures["mean_bone_dice"] <= 1.0
+    assert figures["regions"]["skull"]["pairs"] == 4
+    result = CliRunner().invoke(
+        cli, ["evaluate", "anatomy", str(cohort), "--limit", "1", "--json", str(tmp_path / "f.json")]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "f.json").read_text())["scans"] == 1
