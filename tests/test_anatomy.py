@@ -168,3 +168,16 @@ def test_evaluate_anatomy_reports_dice_per_region(cohort: Path, tmp_path: Path) 
     )
     assert result.exit_code == 0, result.output
     assert json.loads((tmp_path / "f.json").read_text())["scans"] == 1
+
+
+def test_an_eight_bit_export_and_a_single_view_are_labelled(cohort: Path, simulated, tmp_path: Path) -> None:
+    truth = np.load(cohort / "case00001" / "baseline.maps.npz")["labels_posterior"]
+    posterior = simulated.posterior
+    grey = np.clip(posterior.counts / np.percentile(posterior.counts, 99.5) * 255, 0, 255).astype(np.uint8)
+    Image.fromarray(255 - grey).save(tmp_path / "wb_post.png")  # dark on white, as exported
+    export = load_study(posterior=tmp_path / "wb_post.png", pixel_spacing_mm=posterior.pixel_spacing_mm)
+    labels = segment(export).view(ViewName.POSTERIOR).labels
+    assert len(export.views) == 1
+    for name in ("skull", "lumbar_spine", "pelvis_right", "femur_distal_left"):
+        mask, true = labels == region(name).label, truth == region(name).label
+        assert 2 * (mask & true).sum() / (mask.sum() + true.sum()) > 0.8, name
