@@ -13,20 +13,11 @@ for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUM
     os.environ[_name] = "1"
 
 import argparse  # noqa: E402
-import platform  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-
-def _cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
+from _machine import describe  # noqa: E402
 
 
 def main() -> None:
@@ -48,10 +39,7 @@ def main() -> None:
         f"simulated {args.cases} cases (seed {args.seed}) in {elapsed:.1f} s "
         f"({elapsed / args.cases:.3f} s per case) on {cores} core(s)"
     )
-    print(
-        f"machine: {_cpu_name()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
-        f"{platform.system()} {platform.machine()}"
-    )
+    print(describe())
 
 
 if __name__ == "__main__":
