@@ -107,13 +107,12 @@ def _band_values(
     return values
 
 
-def _crotch(pixels: NDArray[np.float32], extent: BodyExtent, column_mm: float) -> Landmark:
+def _crotch(smooth: NDArray[np.float32], extent: BodyExtent, column_mm: float) -> Landmark:
     """Return the first row below the trunk where the midline is outside the body or in a valley.
 
     A valley: the midline holds less than half the uptake found 3-10 cm to either side (the thighs),
     which tells the legs apart even where the soft tissue of the thighs touches.
     """
-    smooth = ndimage.gaussian_filter(pixels, 3.0)
     rows = range(extent.top + int(0.40 * extent.length), extent.bottom - int(0.15 * extent.length))
     middles = _row_middles(extent.mask)
     near, far = int(30 / column_mm), int(100 / column_mm)
@@ -157,13 +156,12 @@ def _iliac_crests(
     return Landmark(float(row), 0.7, "uptake rises 7-13 cm beside the midline (iliac wings)")
 
 
-def _knees(pixels: NDArray[np.float32], extent: BodyExtent, crotch: float) -> Landmark:
+def _knees(smooth: NDArray[np.float32], extent: BodyExtent, crotch: float) -> Landmark:
     """Return the knee row: the brightest band of each leg between the crotch and the soles."""
     span = extent.bottom - crotch
     start, stop = int(crotch + 0.25 * span), int(crotch + 0.60 * span)
     if stop - start < 10:
         return _proportional(extent, "knees", "legs too short to search")
-    smooth = ndimage.gaussian_filter(pixels, 3.0)
     band = extent.mask[start:stop]
     middle = int(np.median([np.flatnonzero(r)[[0, -1]].mean() for r in band if r.any()]))
     rows: dict[str, float] = {}
@@ -211,7 +209,8 @@ def find_landmarks(
     points["neck"] = _neck(extent)
     points["shoulders"] = _shoulders(extent, points["neck"].row)
     column_mm = spacing_mm[1]
-    points["crotch"] = _crotch(pixels, extent, column_mm)
+    smooth = ndimage.gaussian_filter(pixels, 3.0)  # shared by the crotch and the knees
+    points["crotch"] = _crotch(smooth, extent, column_mm)
     points["iliac_crests"] = _iliac_crests(pixels, extent, points["crotch"].row, column_mm)
-    points["knees"] = _knees(pixels, extent, points["crotch"].row)
+    points["knees"] = _knees(smooth, extent, points["crotch"].row)
     return Landmarks(points, {})
