@@ -37,8 +37,8 @@ from bonescan import load_study
 from bonescan.anatomy.grid import (
     CANONICAL_SHAPE,
     CANONICAL_SPACING_MM,
-    _resample,
     normalise,
+    resample,
     to_canonical,
 )
 from bonescan.regions import REGIONS, Laterality, region
@@ -65,7 +65,7 @@ def _canonical_labels(labels: np.ndarray, spacing: tuple[float, float]) -> np.nd
     """Resample a label map to the canonical grid: the label with the largest resampled share."""
     one_hot = np.stack([(labels == k).astype(np.float32) for k in range(CLASSES)])
     canonical = (CANONICAL_SPACING_MM, CANONICAL_SPACING_MM)
-    return _resample(one_hot, CANONICAL_SHAPE, canonical, spacing).argmax(axis=0).astype(np.uint8)
+    return resample(one_hot, CANONICAL_SHAPE, canonical, spacing).argmax(axis=0).astype(np.uint8)
 
 
 def _convert(acquisition: Path) -> dict[str, np.ndarray]:

@@ -25,6 +25,7 @@ __all__ = [
     "canonical_reference",
     "from_canonical",
     "normalise",
+    "resample",
     "to_canonical",
 ]
 
@@ -64,7 +65,7 @@ def _resampling_matrix(
     return sparse.csr_array(sparse.diags_array(scale) @ matrix).astype(np.float32)
 
 
-def _resample(
+def resample(
     stack: NDArray[np.float32],
     shape_out: tuple[int, int],
     spacing_out: tuple[float, float],
@@ -86,7 +87,7 @@ def to_canonical(pixels: NDArray[np.floating], spacing_mm: tuple[float, float]) 
     """Resample one view (any size and spacing) to the canonical grid."""
     canonical = (CANONICAL_SPACING_MM, CANONICAL_SPACING_MM)
     stack = np.asarray(pixels, dtype=np.float32)[np.newaxis]
-    resampled: NDArray[np.float32] = _resample(stack, CANONICAL_SHAPE, canonical, spacing_mm)[0]
+    resampled: NDArray[np.float32] = resample(stack, CANONICAL_SHAPE, canonical, spacing_mm)[0]
     return resampled
 
 
@@ -95,13 +96,13 @@ def from_canonical(
 ) -> NDArray[np.float32]:
     """Resample per-class scores (classes, 512, 128) from the canonical grid to a view's grid."""
     canonical = (CANONICAL_SPACING_MM, CANONICAL_SPACING_MM)
-    return _resample(np.asarray(channels, dtype=np.float32), shape, spacing_mm, canonical)
+    return resample(np.asarray(channels, dtype=np.float32), shape, spacing_mm, canonical)
 
 
-def canonical_reference(pixels: NDArray[np.floating], body: NDArray[np.bool_] | None = None) -> float:
+def canonical_reference(pixels: NDArray[np.floating]) -> float:
     """Return the intensity scale of a view: the 99th percentile of its values inside the body."""
     values = np.asarray(pixels, dtype=np.float32)
-    inside = values[body if body is not None else body_mask(values)]
+    inside = values[body_mask(values)]
     return float(np.percentile(inside, 99)) if inside.size else 1.0
 
 

@@ -52,10 +52,6 @@ class Landmarks:
     points: dict[str, Landmark]
     missing: dict[str, str]
 
-    def row(self, name: str) -> float:
-        """Return the row of a landmark."""
-        return self.points[name].row
-
 
 def _proportional(extent: BodyExtent, name: str, reason: str) -> Landmark:
     row = extent.top + _PROPORTION[name] * extent.length

@@ -8,7 +8,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from bonescan.anatomy.landmarks import Landmarks
-from bonescan.regions import bone_regions, region
+from bonescan.regions import region
 from bonescan.study import ViewName
 
 __all__ = ["Anatomy", "RegionStatus", "ViewAnatomy"]
@@ -82,7 +82,3 @@ class Anatomy:
         """Return the anatomy of view ``name``, or None when the study lacks it."""
         wanted = ViewName(name)
         return next((view for view in self.views if view.view is wanted), None)
-
-    def bone_names(self) -> tuple[str, ...]:
-        """Names of the bone regions, in registry order."""
-        return tuple(entry.name for entry in bone_regions())

@@ -41,11 +41,6 @@ class SkeletonNetwork:
     run: _Runner
     description: dict[str, Any]
 
-    @property
-    def classes(self) -> int:
-        """How many classes (region registry labels 0..classes-1) the network scores."""
-        return int(self.description["classes"])
-
 
 def network_inputs(views: tuple[View, ...]) -> NDArray[np.float32]:
     """Return the network's input for views: normalised intensity and a view plane (0 ant, 1 post)."""

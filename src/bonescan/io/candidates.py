@@ -82,9 +82,9 @@ def raster_candidates(
     return candidates
 
 
-def _accepted_headers(
+def _accepted_files(
     found: Discovered, folders: list[Path], notes: list[QualityCheck]
-) -> tuple[list[tuple[Path, Dataset]], list[str]]:
+) -> tuple[list[Path], list[str]]:
     """Keep the DICOM files that are whole-body bone scans; refuse named ones that are not."""
     accepted: list[tuple[Path, Dataset, bool]] = []
     refused: list[str] = []
@@ -99,7 +99,7 @@ def _accepted_headers(
             continue
         accepted.append((path, header, named))
     check_one_study(accepted, folders)
-    return [(path, header) for path, header, _ in accepted], refused
+    return [path for path, _, _ in accepted], refused
 
 
 def dicom_candidates(
@@ -117,12 +117,12 @@ def dicom_candidates(
     NotABoneScanError
         When a named file, or every file found, is not a whole-body bone scan.
     """
-    accepted, refused = _accepted_headers(found, folders, notes)
+    accepted, refused = _accepted_files(found, folders, notes)
     if not accepted and refused:
         raise NotABoneScanError(None, "no whole-body bone scan among the inputs: " + "; ".join(refused))
     candidates: list[Candidate] = []
-    for path, header in accepted:
-        image = read_dicom_image(path, header)
+    for path in accepted:
+        image = read_dicom_image(path)
         image_spacing = image.pixel_spacing_mm or spacing
         if image_spacing is None:
             raise InputError(path, "no PixelSpacing in the file; give --pixel-spacing")

@@ -16,7 +16,7 @@ from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 
 from bonescan.errors import InputError, NotABoneScanError
-from bonescan.io.acceptance import check_header, check_pixels
+from bonescan.io.acceptance import check_pixels
 from bonescan.io.view_rules import ViewDecision, decide_views
 
 __all__ = ["DicomImage", "read_dicom_image", "read_header"]
@@ -143,17 +143,16 @@ def _select_photopeak(
     )
 
 
-def read_dicom_image(path: Path, header: Dataset | None = None) -> DicomImage:
-    """Read, check and decode one DICOM image that should be a whole-body bone scan.
+def read_dicom_image(path: Path) -> DicomImage:
+    """Decode one DICOM image whose header :func:`~bonescan.io.acceptance.check_header` accepted.
 
     Raises
     ------
     InputError
         When the file cannot be read or decoded.
     NotABoneScanError
-        When it is readable but not a whole-body planar bone scan.
+        When its pixels show it is not a bone scan (a uniform flood), or it has too many frames.
     """
-    check_header(header if header is not None else read_header(path), str(path))
     dataset, pixels = _decode(path)
     frames = _to_grey(path, dataset, pixels)
     frames, notes = _select_photopeak(path, dataset, frames)
