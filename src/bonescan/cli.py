@@ -19,9 +19,11 @@ import click
 
 from bonescan._files import write_atomically
 from bonescan._version import __version__
+from bonescan.analysis_files import write_analysis
 from bonescan.anatomy import segment as segment_study
+from bonescan.assessment import PrimaryCancer, analyze, result_document
 from bonescan.errors import BonescanError, InputError, OutputError
-from bonescan.evaluate import evaluate_anatomy
+from bonescan.evaluate import evaluate_anatomy, evaluate_findings
 from bonescan.io import load_study
 from bonescan.render import write_rendering
 from bonescan.segmentation_files import write_segmentation
@@ -144,6 +146,31 @@ def segment(paths: tuple[Path, ...], output: Path, force: bool, **options: Any) 
     click.echo(f"wrote {written}")
 
 
+@cli.command(name="analyze")
+@input_options
+@click.option(
+    "-o", "--out", "output", type=click.Path(path_type=Path), required=True, help="Folder to create."
+)
+@click.option(
+    "--primary",
+    type=click.Choice([cancer.value for cancer in PrimaryCancer]),
+    default=PrimaryCancer.UNKNOWN.value,
+    show_default=True,
+    help="The patient's primary cancer, when known.",
+)
+@click.option("--force", is_flag=True, help="Replace the output folder if it exists.")
+def analyze_command(paths: tuple[Path, ...], output: Path, primary: str, force: bool, **options: Any) -> None:
+    """Find and judge hot and cold spots; write result.json with the BSI and the impression."""
+    assessment = analyze(_load(paths, options), primary=primary)
+    written = write_analysis(assessment, output, overwrite=force)
+    click.echo(f"wrote {written}")
+    click.echo(assessment.impression)
+
+
+def _analyze_file(path: Path) -> dict[str, Any]:
+    return result_document(analyze(load_study(path)))
+
+
 @cli.group()
 def evaluate() -> None:
     """Measure bonescan against the truth of a simulated cohort (``bonescan simulate``)."""
@@ -164,6 +191,19 @@ def evaluate_anatomy_command(cohort: Path, limit: int | None, json_path: Path | 
         click.echo(f"  {name:<24}{entry['dice']:.3f}  ({entry['pairs']} view(s))")
     if json_path is not None:
         write_atomically(json_path, lambda stream: stream.write(json.dumps(figures, indent=2).encode()))
+
+
+@evaluate.command(name="findings")
+@click.argument("cohort", type=click.Path(path_type=Path))
+@click.option("--limit", type=int, help="Evaluate the first N cases only.")
+@click.option("--json", "json_path", type=click.Path(path_type=Path), help="Also write the figures here.")
+def evaluate_findings_command(cohort: Path, limit: int | None, json_path: Path | None) -> None:
+    """Lesion and patient figures, BSI agreement and repeatability against the cohort's truth."""
+    figures = evaluate_findings(cohort, _analyze_file, limit=limit)
+    click.echo(figures.to_markdown())
+    if json_path is not None:
+        document = json.dumps(figures.as_dict(), indent=2).encode()
+        write_atomically(json_path, lambda stream: stream.write(document))
 
 
 cli.add_command(simulate_command, name="simulate")

@@ -1,0 +1,72 @@
+"""``analyze``: read a study from anatomy to impression, one step after the other."""
+
+from __future__ import annotations
+
+import logging
+
+from bonescan.anatomy import segment
+from bonescan.anatomy.network import SkeletonNetwork
+from bonescan.assessment.impression import impression
+from bonescan.assessment.model import Assessment, PrimaryCancer
+from bonescan.assessment.patient import LIKELY, axial_over_long_bones, load_patient_model, patient_features
+from bonescan.classify.judge import judge_findings
+from bonescan.classify.model import FindingModel
+from bonescan.detect import detect
+from bonescan.quantify.bsi import bone_scan_index
+from bonescan.study import Study
+
+__all__ = ["analyze"]
+
+logger = logging.getLogger(__name__)
+
+
+def analyze(
+    study: Study,
+    *,
+    primary: PrimaryCancer | str = PrimaryCancer.UNKNOWN,
+    network: SkeletonNetwork | None = None,
+    finding_model: FindingModel | None = None,
+) -> Assessment:
+    """Read one study: label the skeleton, find and judge the spots, score the patient, write the impression.
+
+    Parameters
+    ----------
+    study : Study
+        The study (:func:`~bonescan.load_study`).
+    primary : PrimaryCancer or str
+        The primary cancer, when known.
+    network : SkeletonNetwork, optional
+        The skeleton-labelling network; by default the shipped one.
+    finding_model : FindingModel, optional
+        The finding classifier; by default the shipped one.
+
+    Returns
+    -------
+    Assessment
+        Findings with labels and probabilities, the patient probability, the BSI and the impression.
+    """
+    cancer = PrimaryCancer(primary)
+    anatomy = segment(study, network=network)
+    findings = detect(study, anatomy)
+    judged = tuple(judge_findings(findings.findings, finding_model))
+    patient = load_patient_model()
+    bsi = bone_scan_index(judged, anatomy, patient.bsi_calibration)
+    references = list(findings.references.values())
+    probability = patient.probability(patient_features(judged, bsi.raw_percent, references))
+    super_scan = axial_over_long_bones(references) >= patient.super_scan_axial_ratio
+    count = sum(1 for item in judged if item.metastasis_probability >= LIKELY)
+    text = impression(judged, probability, bsi.percent, super_scan, cancer)
+    logger.info("patient probability %.2f, BSI %.2f%%, %d hotspot(s)", probability, bsi.percent, count)
+    return Assessment(
+        study=study,
+        anatomy=anatomy,
+        findings=findings,
+        judged=judged,
+        bsi=bsi,
+        metastasis_probability=probability,
+        hotspot_count=count,
+        super_scan=super_scan,
+        primary=cancer,
+        impression=text,
+        quality=study.quality,
+    )

@@ -1,0 +1,108 @@
+"""The impression: what a reader would write at the end of the report, from the assessment's parts.
+
+It names the pattern (no abnormality, a solitary spot, multiple spots in the axial skeleton, a super
+scan, benign patterns, cold defects), the regions, the patient-level probability in words, the BSI, and
+caveats (a solitary spot often has another cause; a bone scan underestimates myeloma; lung cancer can
+reach the hands and feet).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+
+from bonescan.assessment.model import PrimaryCancer
+from bonescan.classify.judge import JudgedFinding
+from bonescan.classify.reasons import AT_JOINT_MM, joint_words, region_words
+
+__all__ = ["impression", "probability_words"]
+
+_BENIGN_WORDS = {
+    "degenerative": "degenerative change",
+    "fracture": "a fracture pattern",
+    "paget": "Paget's disease",
+    "osteomyelitis": "possible osteomyelitis",
+    "prosthesis_related": "uptake around a prosthesis",
+    "artefact": "an artefact (urine contamination or injection site)",
+}
+
+
+def probability_words(probability: float) -> str:
+    """Return the patient probability in words: low (< 0.2), intermediate, or high (>= 0.7)."""
+    if probability < 0.2:
+        return "low"
+    return "high" if probability >= 0.7 else "intermediate"
+
+
+def _listing(names: Sequence[str]) -> str:
+    unique = list(dict.fromkeys(names))
+    if len(unique) <= 1:
+        return "".join(unique)
+    return ", ".join(unique[:-1]) + " and " + unique[-1]
+
+
+def _place(item: JudgedFinding) -> str:
+    spot = item.finding.main
+    if spot.measures.joint_distance_mm <= AT_JOINT_MM and spot.measures.nearest_joint:
+        return joint_words(spot)
+    return region_words(item.region)
+
+
+def _malignant_sentence(likely: Sequence[JudgedFinding]) -> str:
+    regions = _listing([region_words(item.finding.region) for item in likely][:6])
+    if len(likely) == 1:
+        return (
+            f"A solitary focus of abnormal uptake in the {regions}, suspicious for a metastasis; a solitary "
+            "spot often has another cause, so correlation with radiographs, CT or MRI is advised."
+        )
+    cold = sum(1 for item in likely if item.finding.kind.value == "cold")
+    kinds = "foci of abnormal uptake" if cold == 0 else "foci of abnormal (hot and photopenic) uptake"
+    return f"{len(likely)} {kinds} in the {regions}, suspicious for skeletal metastases."
+
+
+def _benign_sentence(benign: Sequence[JudgedFinding]) -> str | None:
+    counts = Counter(item.label for item in benign if item.label in _BENIGN_WORDS)
+    if not counts:
+        return None
+    parts = []
+    for label, _ in counts.most_common():
+        regions = _listing([_place(i) for i in benign if i.label == label][:4])
+        parts.append(f"{_BENIGN_WORDS[label]} in the {regions}")
+    return "Findings in keeping with " + "; ".join(parts) + "."
+
+
+def impression(
+    judged: Sequence[JudgedFinding],
+    probability: float,
+    bsi_percent: float,
+    super_scan: bool,
+    primary: PrimaryCancer,
+) -> str:
+    """Return the impression of a study in a reader's words."""
+    likely = [item for item in judged if item.metastasis_probability >= 0.5]
+    benign = [item for item in judged if item.metastasis_probability < 0.5]
+    sentences = []
+    if super_scan:
+        sentences.append(
+            "Diffusely increased uptake in the axial skeleton with relatively faint kidneys (super scan "
+            "pattern), suggesting diffuse skeletal metastases."
+        )
+    if likely:
+        sentences.append(_malignant_sentence(likely))
+    elif not super_scan:
+        sentences.append("No scintigraphic evidence of skeletal metastases.")
+    benign_text = _benign_sentence(benign)
+    if benign_text:
+        sentences.append(benign_text)
+    if any(item.label == "physiological" for item in judged):
+        sentences.append("Physiological tracer activity in the urinary tract.")
+    if primary is PrimaryCancer.MYELOMA:
+        sentences.append("Bone scintigraphy underestimates myeloma; lytic lesions may show no uptake.")
+    if primary is PrimaryCancer.LUNG and any(i.finding.region.startswith(("hand", "foot")) for i in likely):
+        sentences.append("Lung cancer can spread to the hands and feet.")
+    words = probability_words(probability)
+    sentences.append(
+        f"Patient-level probability of skeletal metastases: {probability:.2f} ({words}); "
+        f"Bone Scan Index {bsi_percent:.2f}%."
+    )
+    return " ".join(sentences)

@@ -1,0 +1,136 @@
+"""The patient-level metastasis probability: a logistic model over the pattern of the findings.
+
+Features (:data:`PATIENT_FEATURES`): how much metastasis probability the findings hold in total, the
+highest, how many findings and how many axial findings reach 0.5, whether one alone does (a solitary
+spot often has another cause), the raw Bone Scan Index, and two signs of a super scan: the ratio of
+normal bone to soft tissue and the uptake of the axial skeleton over the long bones. The weights are
+fitted on simulated patients by ``training/train_findings.py patient`` and shipped in
+``bonescan/classify/weights/patient.json`` together with the BSI calibration and the super-scan rule.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from bonescan.classify.judge import JudgedFinding
+from bonescan.detect.model import UptakeReference
+from bonescan.errors import InputError
+from bonescan.regions import region
+
+__all__ = [
+    "PATIENT_FEATURES",
+    "PatientModel",
+    "axial_over_long_bones",
+    "load_patient_model",
+    "patient_features",
+]
+
+PATIENT_FEATURES: tuple[str, ...] = (
+    "log_total_probability",
+    "max_probability",
+    "log_likely_count",
+    "log_likely_axial_count",
+    "solitary",
+    "log_raw_bsi",
+    "log_bone_to_soft_tissue",
+    "log_axial_over_long_bones",
+)
+LIKELY = 0.5
+_AXIAL = ("thoracic_spine", "lumbar_spine", "pelvis_left", "pelvis_right", "sacrum")
+_LONG_BONES = ("femur_distal_left", "femur_distal_right", "tibia_fibula_left", "tibia_fibula_right")
+
+
+def axial_over_long_bones(references: Sequence[UptakeReference]) -> float:
+    """Return the mean level of the spine and pelvis over that of the long bones of the legs (super scan)."""
+    ratios = []
+    for reference in references:
+        axial = [reference.region_levels[name] for name in _AXIAL if name in reference.region_levels]
+        long_bones = [
+            reference.region_levels[name] for name in _LONG_BONES if name in reference.region_levels
+        ]
+        if axial and long_bones:
+            ratios.append(float(np.median(axial)) / max(float(np.median(long_bones)), 1e-6))
+    return float(np.mean(ratios)) if ratios else 1.0
+
+
+def patient_features(
+    judged: Sequence[JudgedFinding], raw_bsi: float, references: Sequence[UptakeReference]
+) -> NDArray[np.float64]:
+    """Return the patient features (:data:`PATIENT_FEATURES`) of one study."""
+    scored = [item for item in judged if item.label not in ("physiological", "artefact")]
+    probabilities = [item.metastasis_probability for item in scored]
+    likely = [item for item in scored if item.metastasis_probability >= LIKELY]
+    axial = [item for item in likely if region(item.finding.region).axial]
+    bone_to_soft = float(np.mean([r.bone_to_soft_tissue for r in references])) if references else 1.0
+    values = [
+        math.log1p(sum(probabilities)),
+        max(probabilities, default=0.0),
+        math.log1p(len(likely)),
+        math.log1p(len(axial)),
+        float(len(likely) == 1),
+        math.log1p(raw_bsi),
+        math.log(max(bone_to_soft, 1e-3)),
+        math.log(max(axial_over_long_bones(references), 1e-3)),
+    ]
+    return np.asarray(values, dtype=np.float64)
+
+
+@dataclass(frozen=True, eq=False)
+class PatientModel:
+    """Logistic weights over :data:`PATIENT_FEATURES`, the BSI calibration and the super-scan rule."""
+
+    mean: NDArray[np.float64]
+    scale: NDArray[np.float64]
+    weights: NDArray[np.float64]
+    bias: float
+    bsi_calibration: float
+    super_scan_axial_ratio: float
+    description: dict[str, Any]
+
+    def probability(self, features: NDArray[np.float64]) -> float:
+        """Return the patient-level metastasis probability for one feature vector."""
+        score = float(((features - self.mean) / self.scale) @ self.weights + self.bias)
+        return 1.0 / (1.0 + math.exp(-score))
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the model as the JSON document it is shipped as."""
+        return {
+            "features": list(PATIENT_FEATURES),
+            "mean": self.mean.tolist(),
+            "scale": self.scale.tolist(),
+            "weights": self.weights.tolist(),
+            "bias": self.bias,
+            "bsi_calibration": self.bsi_calibration,
+            "super_scan_axial_ratio": self.super_scan_axial_ratio,
+            "description": self.description,
+        }
+
+
+def _from_json(document: dict[str, Any], source: str) -> PatientModel:
+    if tuple(document.get("features", ())) != PATIENT_FEATURES:
+        raise InputError(source, "the patient model was trained on other features; retrain it")
+    return PatientModel(
+        mean=np.asarray(document["mean"], dtype=np.float64),
+        scale=np.asarray(document["scale"], dtype=np.float64),
+        weights=np.asarray(document["weights"], dtype=np.float64),
+        bias=float(document["bias"]),
+        bsi_calibration=float(document["bsi_calibration"]),
+        super_scan_axial_ratio=float(document["super_scan_axial_ratio"]),
+        description=dict(document.get("description", {})),
+    )
+
+
+@cache
+def load_patient_model() -> PatientModel:
+    """Load the patient model shipped with bonescan."""
+    text = resources.files("bonescan.classify").joinpath("weights/patient.json").read_text()
+    return _from_json(json.loads(text), "bonescan/classify/weights/patient.json")

@@ -1,0 +1,146 @@
+"""The numbers each finding is judged by: one feature vector per finding, with names a reader knows.
+
+Every feature comes from the finding's most significant spot, from the finding as a whole (seen in one
+view or both) or from the other findings of the study (rib spots lined up one above the other, how many
+strong spots there are). Ratios enter as logarithms so that doubling means the same everywhere.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+
+from bonescan.detect.model import Finding, SpotKind
+from bonescan.regions import region
+
+__all__ = ["FEATURE_NAMES", "REGION_GROUPS", "feature_matrix", "region_group"]
+
+#: Region groups with their own baseline likelihoods (the stems of the registry names).
+REGION_GROUPS: dict[str, tuple[str, ...]] = {
+    "skull": ("skull",),
+    "face": ("facial_mandible",),
+    "spine": ("cervical_spine", "thoracic_spine", "lumbar_spine", "sacrum"),
+    "ribs": ("ribs",),
+    "shoulder_girdle": ("sternum", "clavicle", "scapula"),
+    "pelvis": ("pelvis",),
+    "proximal_limbs": ("humerus_proximal", "femur_proximal"),
+    "distal_limbs": ("humerus_distal", "forearm", "femur_distal", "tibia_fibula"),
+    "hands_feet": ("hand", "foot"),
+}
+
+_BASE_FEATURES = (
+    "log_local_contrast",
+    "log_peak_ratio",
+    "log_mean_ratio",
+    "log_normal_ratio",
+    "log_area_mm2",
+    "log_significance",
+    "bone_fraction",
+    "log_reference_ratio",
+    "near_joint",
+    "near_joint_x_contrast",
+    "log_elongation",
+    "region_fraction",
+    "both_views",
+    "view_asymmetry",
+    "cold",
+    "ribs_in_line",
+    "log_strong_spots",
+    "log_contrast_over_peers",
+)
+FEATURE_NAMES: tuple[str, ...] = _BASE_FEATURES + tuple(f"region_{name}" for name in REGION_GROUPS)
+_JOINT_SCALE_MM = 15.0
+_RIB_LINE_ROWS_MM = 70.0
+_RIB_LINE_COLUMNS_MM = 25.0
+_STRONG_CONTRAST = 2.0
+
+
+def region_group(name: str) -> str:
+    """Return the group of region ``name`` (see :data:`REGION_GROUPS`)."""
+    stem = name.removesuffix("_left").removesuffix("_right")
+    for group, stems in REGION_GROUPS.items():
+        if stem in stems:
+            return group
+    return "distal_limbs"
+
+
+def _log(value: float) -> float:
+    return math.log(max(value, 1e-3))
+
+
+def _ribs_in_line(finding: Finding, others: Sequence[Finding]) -> float:
+    """Count the other rib findings of the same side lined up above or below this one (fractures)."""
+    if region_group(finding.region) != "ribs":
+        return 0.0
+    spot = finding.main
+    row, column = spot.centroid
+    spacing_rows, spacing_columns = spot.pixel_spacing_mm
+    count = 0
+    for other in others:
+        if other is finding or other.region != finding.region or spot.view not in other.spots:
+            continue
+        o_row, o_column = other.spots[spot.view].centroid
+        lined_up = abs(o_column - column) * spacing_columns <= _RIB_LINE_COLUMNS_MM
+        if lined_up and abs(o_row - row) * spacing_rows <= _RIB_LINE_ROWS_MM:
+            count += 1
+    return float(count)
+
+
+def _view_asymmetry(finding: Finding) -> float:
+    values = [abs(spot.significance) for spot in finding.spots.values()]
+    if len(values) < 2:
+        return 0.0
+    return abs(_log(values[0] + 1.0) - _log(values[1] + 1.0))
+
+
+def _peer_contrast(finding: Finding, others: Sequence[Finding]) -> float:
+    """Return the log of the spot's local contrast over the median of the other spots of its region."""
+    spot = finding.main
+    peers = [
+        other.spots[spot.view].local_contrast
+        for other in others
+        if other is not finding and spot.view in other.spots and other.spots[spot.view].region == spot.region
+    ]
+    return _log(spot.local_contrast) - _log(float(np.median(peers))) if peers else 0.0
+
+
+def _features(finding: Finding, others: Sequence[Finding], strong: int) -> list[float]:
+    spot = finding.main
+    near_joint = math.exp(-spot.measures.joint_distance_mm / _JOINT_SCALE_MM)
+    group = region_group(finding.region)
+    values = [
+        _log(spot.local_contrast),
+        _log(spot.peak_ratio),
+        _log(spot.mean_ratio),
+        _log(spot.normal_ratio),
+        _log(spot.area_mm2),
+        _log(abs(spot.significance) + 1.0),
+        spot.bone_fraction,
+        _log(spot.measures.reference_ratio),
+        near_joint,
+        near_joint * _log(spot.local_contrast),
+        _log(spot.measures.elongation),
+        min(spot.measures.region_fraction, 1.0),
+        float(len(finding.spots) > 1),
+        _view_asymmetry(finding),
+        float(spot.kind is SpotKind.COLD),
+        _ribs_in_line(finding, others),
+        math.log1p(strong),
+        _peer_contrast(finding, others),
+    ]
+    return values + [float(group == name) for name in REGION_GROUPS]
+
+
+def feature_matrix(findings: Sequence[Finding]) -> NDArray[np.float64]:
+    """Return one row of :data:`FEATURE_NAMES` per finding."""
+    strong = sum(1 for f in findings if f.kind is SpotKind.HOT and f.main.local_contrast >= _STRONG_CONTRAST)
+    rows = [_features(finding, findings, strong) for finding in findings]
+    return np.asarray(rows, dtype=np.float64).reshape(len(rows), len(FEATURE_NAMES))
+
+
+def is_axial(name: str) -> bool:
+    """Return whether region ``name`` belongs to the axial skeleton."""
+    return region(name).axial

@@ -1,0 +1,169 @@
+"""Judge each finding: its label, its metastasis probability and the reasons a reader can check.
+
+1. A spot that lies in the bladder or a kidney of the anatomy is **physiological** (urine activity)
+   and kept out of the tumour burden.
+2. Every other finding is scored by the finding classifier (:mod:`bonescan.classify.model`). When the
+   probability that it is normal uptake (a joint, a vertebra next to a disc, the tip of a bone) is at
+   least :data:`NORMAL_CUTOFF`, the candidate is dropped: it is not a finding.
+   One exception, a reader's rule: a hot spot at a joint that is focal (at least
+   :data:`JOINT_CONTRAST` times the bone around it) and asymmetric (at least :data:`JOINT_ASYMMETRY`
+   times the same place on the other side) is reported as **degenerative** even when the classifier
+   calls it normal, because such uptake is real and its commonest cause is degenerative joint disease.
+3. The ``metastasis_probability`` is the classifier's probability of a metastasis (hot) or a lytic
+   metastasis or myeloma (cold). The label is the most probable abnormal class; when that class holds
+   less than :data:`LABEL_CONFIDENCE` of the abnormal probability, the label is ``indeterminate``.
+4. The reasons are the measurements behind the judgement, in words (:mod:`bonescan.classify.reasons`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+from numpy.typing import NDArray
+
+from bonescan.classify.features import feature_matrix
+from bonescan.classify.model import NORMAL, FindingModel, load_finding_model
+from bonescan.classify.reasons import reasons_for
+from bonescan.detect.model import Finding, SpotKind
+
+__all__ = [
+    "JOINT_ASYMMETRY",
+    "JOINT_CONTRAST",
+    "LABEL_CONFIDENCE",
+    "NORMAL_CUTOFF",
+    "JudgedFinding",
+    "judge_findings",
+]
+
+logger = logging.getLogger(__name__)
+
+NORMAL_CUTOFF = 0.6
+JOINT_CONTRAST = 1.8
+JOINT_ASYMMETRY = 1.5
+_JOINT_MM = 15.0
+_JOINT_SIGNIFICANCE = 10.0
+LABEL_CONFIDENCE = 0.5
+_MALIGNANT = ("metastasis", "myeloma_or_lytic")
+_PHYSIOLOGICAL_PROBABILITY = 0.01
+
+
+@dataclass(frozen=True)
+class JudgedFinding:
+    """A finding with its label, metastasis probability, class probabilities and reasons.
+
+    Attributes
+    ----------
+    finding : Finding
+        The finding (its spots in each view).
+    label : str
+        One of :data:`~bonescan.classify.model.FINDING_LABELS`.
+    metastasis_probability : float
+        Probability that it is a metastasis (or a lytic metastasis or myeloma for a cold spot).
+    probabilities : dict of str to float
+        The classifier's probability of every class (empty for physiological uptake).
+    reasons : tuple of str
+        The measurements behind the judgement, in words.
+    number : int
+        1-based number among the study's reported findings, top to bottom (0 until numbered).
+    """
+
+    finding: Finding
+    label: str
+    metastasis_probability: float
+    probabilities: dict[str, float]
+    reasons: tuple[str, ...]
+    number: int = 0
+
+    @property
+    def region(self) -> str:
+        """The organ for urinary activity, else the bone region of the finding."""
+        return self.finding.main.organ or self.finding.region
+
+    @property
+    def malignant_label(self) -> bool:
+        """Whether the label is a malignant one (metastasis, myeloma or lytic)."""
+        return self.label in _MALIGNANT
+
+
+def _label(probabilities: dict[str, float]) -> str:
+    abnormal = {name: value for name, value in probabilities.items() if name != NORMAL}
+    best = max(abnormal, key=lambda name: abnormal[name])
+    total = sum(abnormal.values())
+    return best if total > 0 and abnormal[best] / total >= LABEL_CONFIDENCE else "indeterminate"
+
+
+def _organ_finding(finding: Finding) -> JudgedFinding:
+    organ = str(finding.main.organ)
+    where = (
+        "the urinary bladder"
+        if organ == "bladder"
+        else f"the {organ.replace('_', ' ').replace('kidney ', '')} kidney"
+    )
+    reasons = (f"lies in {where}: tracer excreted in urine, not bone uptake",)
+    return JudgedFinding(finding, "physiological", _PHYSIOLOGICAL_PROBABILITY, {}, reasons)
+
+
+def _focal_joint_uptake(finding: Finding) -> bool:
+    spot = finding.main
+    return (
+        spot.kind is SpotKind.HOT
+        and spot.measures.joint_distance_mm <= _JOINT_MM
+        and spot.local_contrast >= JOINT_CONTRAST
+        and spot.measures.reference_ratio >= JOINT_ASYMMETRY
+        and spot.significance >= _JOINT_SIGNIFICANCE
+    )
+
+
+def _joint_finding(
+    finding: Finding, row: NDArray[np.float64], classes: Sequence[str], findings: Sequence[Finding]
+) -> JudgedFinding:
+    probabilities = {name: float(value) for name, value in zip(classes, row, strict=True)}
+    malignant = sum(probabilities.get(name, 0.0) for name in _MALIGNANT)
+    reasons = (
+        "focal asymmetric uptake at a joint: its commonest cause is degenerative joint disease",
+        *reasons_for(finding, "degenerative", findings),
+    )
+    return JudgedFinding(finding, "degenerative", malignant, probabilities, reasons)
+
+
+def _scored(
+    finding: Finding, row: NDArray[np.float64], classes: Sequence[str], findings: Sequence[Finding]
+) -> JudgedFinding:
+    probabilities = {name: float(value) for name, value in zip(classes, row, strict=True)}
+    malignant = sum(probabilities.get(name, 0.0) for name in _MALIGNANT)
+    label = _label(probabilities)
+    return JudgedFinding(finding, label, malignant, probabilities, reasons_for(finding, label, findings))
+
+
+def judge_findings(findings: Sequence[Finding], model: FindingModel | None = None) -> list[JudgedFinding]:
+    """Label every finding, score its metastasis probability and drop normal uptake.
+
+    Parameters
+    ----------
+    findings : sequence of Finding
+        The findings of one study (:func:`~bonescan.detect.detect`).
+    model : FindingModel, optional
+        The classifier; by default the one shipped with bonescan.
+
+    Returns
+    -------
+    list of JudgedFinding
+        The findings that are not normal uptake, in the order given.
+    """
+    chosen = model or load_finding_model()
+    scores = chosen.probabilities(feature_matrix(findings))
+    judged = []
+    for finding, row in zip(findings, scores, strict=True):
+        if finding.main.organ is not None:
+            judged.append(_organ_finding(finding))
+            continue
+        if row[chosen.classes.index(NORMAL)] >= NORMAL_CUTOFF:
+            if _focal_joint_uptake(finding):
+                judged.append(_joint_finding(finding, row, chosen.classes, findings))
+            continue
+        judged.append(_scored(finding, row, chosen.classes, findings))
+    logger.info("%d of %d candidate(s) kept as findings", len(judged), len(findings))
+    return [replace(item, number=index) for index, item in enumerate(judged, start=1)]

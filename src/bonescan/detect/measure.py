@@ -1,0 +1,158 @@
+"""Measurements of a spot that a reader would check: symmetry, closeness to a joint, shape, extent.
+
+* **Reference ratio**: the spot's mean uptake over the uptake of the same footprint mirrored to the
+  other side of the body's midline; for a spot on the midline (whose mirror overlaps itself) the
+  brighter of the same footprint moved up and down by one spot height (at least 25 mm), which on
+  the spine compares a vertebra with its neighbours. About 1 for symmetric or repeating normal
+  uptake; high for a focal lesion.
+* **Joint distance**: from the spot's centre to the nearest place where two bones that form a joint
+  meet in the label map (shoulder, elbow, wrist, hip, knee, ankle, sacroiliac, sternoclavicular and
+  acromioclavicular joints).
+* **Elongation**: the ratio of the long to the short axis of the spot (square root of the ratio of
+  the eigenvalues of its pixel covariance).
+* **Region fraction**: the spot's share of the pixels of its region in that view (whole-bone
+  involvement is typical of Paget's disease).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import ndimage
+
+from bonescan.regions import region
+
+__all__ = ["JOINTS", "JOINT_NAMES", "SpotMeasures", "ViewGeometry", "measure_spot", "view_geometry"]
+
+#: Pairs of region stems whose meeting place is a joint.
+JOINTS: tuple[tuple[str, str], ...] = (
+    ("humerus_proximal", "scapula"),
+    ("humerus_distal", "forearm"),
+    ("forearm", "hand"),
+    ("pelvis", "femur_proximal"),
+    ("femur_distal", "tibia_fibula"),
+    ("tibia_fibula", "foot"),
+    ("pelvis", "sacrum"),
+    ("clavicle", "sternum"),
+    ("clavicle", "scapula"),
+)
+#: The name of each joint of :data:`JOINTS`, in the same order.
+JOINT_NAMES: tuple[str, ...] = (
+    "shoulder",
+    "elbow",
+    "wrist",
+    "hip",
+    "knee",
+    "ankle",
+    "sacroiliac joint",
+    "sternoclavicular joint",
+    "acromioclavicular joint",
+)
+_JOINT_REACH_PX = 2
+_MIN_SHIFT_MM = 25.0
+_SIDES = ("left", "right")
+
+
+@dataclass(frozen=True, eq=False)
+class ViewGeometry:
+    """What the measurements need from a view besides the spot: midline and joint distances."""
+
+    midline: float
+    joint_distance_px: NDArray[np.float32]
+    nearest_joint: NDArray[np.int8]
+    spacing_mm: tuple[float, float]
+
+
+@dataclass(frozen=True)
+class SpotMeasures:
+    """The measurements of one spot (see the module text)."""
+
+    reference_ratio: float
+    joint_distance_mm: float
+    elongation: float
+    region_fraction: float
+    nearest_joint: str | None = None
+
+
+def _region_mask(labels: NDArray[np.uint8], stem: str) -> NDArray[np.bool_]:
+    names = [stem] if stem in ("sternum", "sacrum") else [f"{stem}_{side}" for side in _SIDES]
+    return np.isin(labels, [region(name).label for name in names])
+
+
+def _joint_map(labels: NDArray[np.uint8]) -> NDArray[np.int8]:
+    """Return, per pixel, 1 + the index in :data:`JOINTS` of the joint there (0: no joint)."""
+    joints = np.zeros(labels.shape, dtype=np.int8)
+    for index, (first, second) in enumerate(JOINTS, start=1):
+        near_first = ndimage.binary_dilation(_region_mask(labels, first), iterations=_JOINT_REACH_PX)
+        near_second = ndimage.binary_dilation(_region_mask(labels, second), iterations=_JOINT_REACH_PX)
+        joints[near_first & near_second & (joints == 0)] = index
+    return joints
+
+
+def view_geometry(
+    labels: NDArray[np.uint8], body: NDArray[np.bool_], spacing_mm: tuple[float, float]
+) -> ViewGeometry:
+    """Return the body midline and the distance of every pixel to the nearest joint."""
+    columns = np.nonzero(body)[1]
+    midline = float(np.median(columns)) if columns.size else labels.shape[1] / 2.0
+    joints = _joint_map(labels)
+    if not joints.any():
+        far = np.full(labels.shape, np.inf, dtype=np.float32)
+        return ViewGeometry(midline, far, np.zeros(labels.shape, dtype=np.int8), spacing_mm)
+    distance, indices = ndimage.distance_transform_edt(joints == 0, return_indices=True)
+    nearest = joints[indices[0], indices[1]]
+    return ViewGeometry(midline, distance.astype(np.float32), nearest, spacing_mm)
+
+
+def _mean_at(image: NDArray[np.float32], rows: NDArray[np.intp], columns: NDArray[np.intp]) -> float | None:
+    inside = (rows >= 0) & (rows < image.shape[0]) & (columns >= 0) & (columns < image.shape[1])
+    if inside.mean() < 0.5:
+        return None
+    return float(image[rows[inside], columns[inside]].mean())
+
+
+def _reference_ratio(
+    smoothed: NDArray[np.float32], rows: NDArray[np.intp], columns: NDArray[np.intp], geometry: ViewGeometry
+) -> float:
+    own = float(smoothed[rows, columns].mean())
+    mirrored = np.rint(2.0 * geometry.midline - columns).astype(np.intp)
+    overlap = np.isin(mirrored, columns).mean() if columns.size else 1.0
+    if overlap < 0.3:
+        other = _mean_at(smoothed, rows, mirrored)
+    else:
+        shift = max(int(rows.max() - rows.min() + 1), math.ceil(_MIN_SHIFT_MM / geometry.spacing_mm[0]))
+        around = [_mean_at(smoothed, rows + step, columns) for step in (-shift, shift)]
+        known = [value for value in around if value is not None]
+        other = max(known) if known else None
+    return own / max(other, 1e-3) if other is not None else 1.0
+
+
+def _elongation(rows: NDArray[np.intp], columns: NDArray[np.intp]) -> float:
+    if rows.size < 3:
+        return 1.0
+    covariance = np.cov(np.stack([rows, columns]).astype(float)) + np.eye(2) / 12.0
+    small, large = np.linalg.eigvalsh(covariance)
+    return float(math.sqrt(large / max(small, 1e-6)))
+
+
+def measure_spot(
+    rows: NDArray[np.intp],
+    columns: NDArray[np.intp],
+    smoothed: NDArray[np.float32],
+    labels: NDArray[np.uint8],
+    region_label: int,
+    geometry: ViewGeometry,
+) -> SpotMeasures:
+    """Measure one spot given by its pixels (see the module text for each figure)."""
+    centre = (round(rows.mean()), round(columns.mean()))
+    region_size = int((labels == region_label).sum())
+    return SpotMeasures(
+        reference_ratio=_reference_ratio(smoothed, rows, columns, geometry),
+        joint_distance_mm=float(geometry.joint_distance_px[centre]) * float(np.mean(geometry.spacing_mm)),
+        elongation=_elongation(rows, columns),
+        region_fraction=float(rows.size / region_size) if region_size else 0.0,
+        nearest_joint=JOINT_NAMES[joint - 1] if (joint := int(geometry.nearest_joint[centre])) else None,
+    )

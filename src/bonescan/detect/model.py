@@ -1,0 +1,163 @@
+"""What detection returns: spots in each view, paired into findings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+import numpy as np
+from numpy.typing import NDArray
+
+from bonescan.detect.measure import SpotMeasures
+from bonescan.study import ViewName
+
+__all__ = ["ORGAN_SHARE", "Finding", "Findings", "Spot", "SpotKind", "UptakeReference"]
+
+
+#: Share of a spot's pixels that must lie in an organ's label for the spot to count as that organ's.
+ORGAN_SHARE = 0.3
+
+
+class SpotKind(StrEnum):
+    """Whether a spot takes up more tracer than normal for its bone, or less."""
+
+    HOT = "hot"
+    COLD = "cold"
+
+
+@dataclass(frozen=True)
+class UptakeReference:
+    """What normal uptake looks like in one view, in smoothed counts per pixel.
+
+    Attributes
+    ----------
+    view : ViewName
+        The view.
+    normal_bone : float
+        The level of normal bone over the whole skeleton (lesions, bladder and kidneys excluded).
+    soft_tissue : float
+        The level of soft tissue away from bone.
+    region_levels : dict of str to float
+        Per bone region, its own normal level (a lesion-robust percentile of its pixels).
+    """
+
+    view: ViewName
+    normal_bone: float
+    soft_tissue: float
+    region_levels: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def bone_to_soft_tissue(self) -> float:
+        """The ratio of normal bone to soft tissue (high in a super scan and late imaging)."""
+        return self.normal_bone / max(self.soft_tissue, 1e-6)
+
+    def region_ratio(self, name: str) -> float:
+        """Return the level of region ``name`` over normal bone (1.0 when the region was not found)."""
+        level = self.region_levels.get(name)
+        return 1.0 if level is None else level / max(self.normal_bone, 1e-6)
+
+
+@dataclass(frozen=True, eq=False)
+class Spot:
+    """One hot or cold spot in one view, in that view's upright grid.
+
+    Attributes
+    ----------
+    view : ViewName
+        The view it was found in.
+    kind : SpotKind
+        Hot or cold.
+    rows, columns : ndarray of int
+        Its pixels (upright grid).
+    region : str
+        The registry region it lies in (the bone under its peak, or the nearest bone).
+    area_mm2 : float
+        Its area.
+    peak_ratio, mean_ratio : float
+        Uptake over the normal level for its region, at the extreme pixel and on average.
+    significance : float
+        How many Poisson standard deviations its counts lie above (hot) or below (cold) normal.
+    bone_fraction : float
+        Share of its pixels on bone.
+    normal_ratio : float
+        Mean uptake over the normal bone level of the whole skeleton (not of its region).
+    local_contrast : float
+        Peak uptake over the local background of the bone around it (hot spots; 1.0 for cold).
+    measures : SpotMeasures
+        Symmetry, joint distance, shape and extent (:mod:`bonescan.detect.measure`).
+    pixel_spacing_mm : tuple of float
+        The view's pixel spacing (row, column).
+    organ : str or None
+        The organ (bladder, kidney) that holds at least :data:`ORGAN_SHARE` of its pixels, if any.
+    """
+
+    view: ViewName
+    kind: SpotKind
+    rows: NDArray[np.intp]
+    columns: NDArray[np.intp]
+    region: str
+    area_mm2: float
+    peak_ratio: float
+    mean_ratio: float
+    significance: float
+    bone_fraction: float
+    normal_ratio: float
+    local_contrast: float
+    measures: SpotMeasures
+    pixel_spacing_mm: tuple[float, float]
+    organ: str | None = None
+
+    @property
+    def centroid(self) -> tuple[float, float]:
+        """The centre of the spot, (row, column), upright grid."""
+        return float(self.rows.mean()), float(self.columns.mean())
+
+    @property
+    def size(self) -> int:
+        """Number of pixels."""
+        return int(self.rows.size)
+
+    def mask(self, shape: tuple[int, int]) -> NDArray[np.bool_]:
+        """Return the spot as a mask of the view's shape."""
+        out = np.zeros(shape, dtype=bool)
+        out[self.rows, self.columns] = True
+        return out
+
+
+@dataclass(frozen=True, eq=False)
+class Finding:
+    """One lesion or uptake, with its spot in each view that shows it.
+
+    Attributes
+    ----------
+    number : int
+        1-based number, in reading order (top to bottom).
+    spots : dict of ViewName to Spot
+        The spot in each view where it was found.
+    """
+
+    number: int
+    spots: dict[ViewName, Spot]
+
+    @property
+    def kind(self) -> SpotKind:
+        """Hot or cold."""
+        return next(iter(self.spots.values())).kind
+
+    @property
+    def main(self) -> Spot:
+        """The spot that stands out most (highest significance)."""
+        return max(self.spots.values(), key=lambda spot: abs(spot.significance))
+
+    @property
+    def region(self) -> str:
+        """The region of its most significant spot."""
+        return self.main.region
+
+
+@dataclass(frozen=True)
+class Findings:
+    """Every finding of a study with the uptake references they were judged against."""
+
+    findings: tuple[Finding, ...]
+    references: dict[ViewName, UptakeReference]

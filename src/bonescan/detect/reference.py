@@ -1,0 +1,163 @@
+"""Normal uptake per view: the levels that hot and cold spots are measured against.
+
+The view is smoothed with a Gaussian of 1 pixel (sigma) to tame Poisson noise. The **normal bone
+level** is the median of the smoothed bone pixels after twice leaving out pixels above 1.8 times the
+current median, so that metastases, a full bladder or kidneys do not raise it. Each bone region gets
+its **own level**: the 60th percentile of its pixels, again after leaving out pixels above 1.8 times
+the running level, because normal uptake differs between bones (the spine and the pelvis take up more
+than the shafts of the long bones). Soft tissue is the median of body pixels at least 4 pixels from
+bone. The level map gives every pixel the level of its region (pixels off bone take the nearest bone's)
+smoothed over 2 pixels so that region borders do not make steps.
+
+Lesions are judged against the **local background** of the bone around them: the largest grey-scale
+opening of the view (smoothed with sigma 2 pixels) by straight lines of :data:`LOCAL_LINE_MM` in eight
+directions. A bone longer than the line in some direction (a rib, a shaft, the spine, the rim of the
+skull) survives the opening along that direction and is its own background; a focal spot narrower
+than the line in every direction is removed, so the spot stands out against the bone next to it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import ndimage
+
+from bonescan.anatomy.model import ViewAnatomy
+from bonescan.detect.model import UptakeReference
+from bonescan.regions import RegionKind, bone_regions
+from bonescan.study import View
+
+__all__ = [
+    "LOCAL_LINE_MM",
+    "SMOOTHING_SIGMA_PX",
+    "NormalUptake",
+    "bone_label_mask",
+    "local_background",
+    "normal_uptake",
+]
+
+SMOOTHING_SIGMA_PX = 1.0
+_EXCLUDE_ABOVE = 1.8
+_REGION_PERCENTILE = 60.0
+_MIN_REGION_PX = 12
+_SOFT_TISSUE_GAP_PX = 4
+_LEVEL_SMOOTHING_PX = 2.0
+_BACKGROUND_SMOOTHING_PX = 2.0
+_DIRECTIONS = 8
+LOCAL_LINE_MM = 56.0
+
+
+@dataclass(frozen=True, eq=False)
+class NormalUptake:
+    """The smoothed view, its level map and the reference figures of one view."""
+
+    smoothed: NDArray[np.float32]
+    level: NDArray[np.float32]
+    bone: NDArray[np.bool_]
+    nearest_label: NDArray[np.uint8]
+    local: NDArray[np.float32]
+    reference: UptakeReference
+
+    @property
+    def contrast(self) -> NDArray[np.float32]:
+        """Smoothed uptake over the local background of the bone around each pixel."""
+        return np.asarray(self.smoothed / np.maximum(self.local, 1e-3), dtype=np.float32)
+
+    @property
+    def ratio(self) -> NDArray[np.float32]:
+        """Smoothed uptake over the normal level of each pixel's region."""
+        return np.asarray(self.smoothed / np.maximum(self.level, 1e-3), dtype=np.float32)
+
+
+def _line(length: int, angle: float) -> NDArray[np.bool_]:
+    half = length // 2
+    footprint = np.zeros((2 * half + 1, 2 * half + 1), dtype=bool)
+    steps = np.linspace(-half, half, 4 * length)
+    rows = np.rint(half - steps * np.sin(angle)).astype(int)
+    columns = np.rint(half + steps * np.cos(angle)).astype(int)
+    footprint[rows, columns] = True
+    return footprint
+
+
+def local_background(pixels: NDArray[np.float32], spacing_mm: tuple[float, float]) -> NDArray[np.float32]:
+    """Return the largest opening of ``pixels`` by lines of :data:`LOCAL_LINE_MM` in eight directions."""
+    length = max(5, round(LOCAL_LINE_MM / float(np.mean(spacing_mm))))
+    smooth = ndimage.gaussian_filter(pixels, _BACKGROUND_SMOOTHING_PX)
+    background = np.zeros_like(smooth)
+    for index in range(_DIRECTIONS):
+        opened = ndimage.grey_opening(smooth, footprint=_line(length, math.pi * index / _DIRECTIONS))
+        np.maximum(background, opened, out=background)
+    return np.asarray(background, dtype=np.float32)
+
+
+def bone_label_mask(labels: NDArray[np.uint8]) -> NDArray[np.bool_]:
+    """Return the pixels labelled with any bone region."""
+    table = np.zeros(256, dtype=bool)
+    for entry in bone_regions():
+        table[entry.label] = True
+    return np.asarray(table[labels])
+
+
+def _robust_level(values: NDArray[np.float32], percentile: float) -> float:
+    level = float(np.percentile(values, percentile))
+    for _ in range(2):
+        kept = values[values <= _EXCLUDE_ABOVE * level]
+        if kept.size == 0:
+            break
+        level = float(np.percentile(kept, percentile))
+    return level
+
+
+def _region_levels(smoothed: NDArray[np.float32], labels: NDArray[np.uint8]) -> dict[str, float]:
+    levels = {}
+    for entry in bone_regions():
+        if entry.kind is not RegionKind.BONE:
+            continue
+        values = smoothed[labels == entry.label]
+        if values.size >= _MIN_REGION_PX:
+            levels[entry.name] = _robust_level(values, _REGION_PERCENTILE)
+    return levels
+
+
+def _level_map(
+    labels: NDArray[np.uint8], bone: NDArray[np.bool_], levels: dict[str, float], fallback: float
+) -> tuple[NDArray[np.float32], NDArray[np.uint8]]:
+    by_label = np.full(256, fallback, dtype=np.float32)
+    for entry in bone_regions():
+        by_label[entry.label] = levels.get(entry.name, fallback)
+    if not bone.any():
+        return np.full(labels.shape, fallback, dtype=np.float32), labels
+    indices = ndimage.distance_transform_edt(~bone, return_distances=False, return_indices=True)
+    nearest = labels[indices[0], indices[1]]
+    level = ndimage.gaussian_filter(by_label[nearest], _LEVEL_SMOOTHING_PX)
+    return np.asarray(level, dtype=np.float32), np.asarray(nearest, dtype=np.uint8)
+
+
+def normal_uptake(view: View, anatomy: ViewAnatomy) -> NormalUptake:
+    """Measure the normal uptake of one view from its counts and its region labels.
+
+    Parameters
+    ----------
+    view : View
+        The view (upright counts).
+    anatomy : ViewAnatomy
+        Its region labels.
+
+    Returns
+    -------
+    NormalUptake
+        The smoothed view, the per-pixel normal level and the reference figures.
+    """
+    smoothed = np.asarray(ndimage.gaussian_filter(view.counts, SMOOTHING_SIGMA_PX), dtype=np.float32)
+    bone = bone_label_mask(anatomy.labels)
+    normal = _robust_level(smoothed[bone], 50.0) if bone.any() else float(smoothed.max())
+    far_from_bone = anatomy.body & ~ndimage.binary_dilation(bone, iterations=_SOFT_TISSUE_GAP_PX)
+    soft = float(np.median(smoothed[far_from_bone])) if far_from_bone.any() else 0.0
+    levels = _region_levels(smoothed, anatomy.labels)
+    level, nearest = _level_map(anatomy.labels, bone, levels, normal)
+    reference = UptakeReference(view.name, normal, soft, levels)
+    local = local_background(view.counts, view.pixel_spacing_mm)
+    return NormalUptake(smoothed, level, bone, nearest, local, reference)

@@ -1,0 +1,106 @@
+"""The Bone Scan Index: the percentage of skeletal mass that tumour involves.
+
+For every bone region ``r`` of the registry and every view ``v``, the involvement is the share of the
+region's labelled pixels that lie in spots of findings judged malignant, each spot weighted by its
+finding's metastasis probability (so that a doubtful spot counts for part of its area and the index
+does not jump when a probability crosses a threshold). A region's involvement is the larger of its two
+views (a lesion hidden in one view still counts), capped at 1. The raw index is
+``100 * sum_r mass_fraction(r) * involvement(r)`` with the skeletal mass fractions of
+:mod:`bonescan.regions` (Imbriaco et al. 1998). Planar spots include the blur of the camera and
+overlapping bone, so the raw index overstates the volume that tumour takes up; it is multiplied by a
+calibration factor fitted on simulated patients whose true BSI is known (``training/train_findings.py``,
+stored with the patient model).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from bonescan.anatomy.model import Anatomy
+from bonescan.classify.judge import JudgedFinding
+from bonescan.detect.model import Spot
+from bonescan.regions import bone_regions, mass_fraction
+
+__all__ = ["BoneScanIndex", "bone_scan_index", "region_involvement"]
+
+
+@dataclass(frozen=True)
+class BoneScanIndex:
+    """The BSI with its parts.
+
+    Attributes
+    ----------
+    percent : float
+        The calibrated Bone Scan Index, percent of skeletal mass.
+    raw_percent : float
+        The index before calibration.
+    involvement : dict of str to float
+        Per involved bone region, the share of the region involved (0-1).
+    region_percent : dict of str to float
+        Per involved bone region, its contribution to the calibrated index (percent points).
+    calibration : float
+        The factor applied to the raw index.
+    """
+
+    percent: float
+    raw_percent: float
+    involvement: dict[str, float]
+    region_percent: dict[str, float]
+    calibration: float
+
+
+def _spot_share(spot: Spot, labels: np.ndarray, areas: np.ndarray) -> dict[int, float]:
+    values = np.bincount(labels[spot.rows, spot.columns], minlength=areas.size).astype(float)
+    return {
+        int(label): float(values[label] / areas[label])
+        for label in np.flatnonzero(values)
+        if areas[label] > 0
+    }
+
+
+def region_involvement(judged: Sequence[JudgedFinding], anatomy: Anatomy) -> dict[str, float]:
+    """Return, per bone region, the probability-weighted share of it in malignant spots (0-1)."""
+    bones = {entry.label: entry.name for entry in bone_regions()}
+    best: dict[str, float] = {}
+    for view in anatomy.views:
+        areas = np.bincount(view.labels.ravel(), minlength=256)
+        shares: dict[int, float] = {}
+        for item in judged:
+            spot = item.finding.spots.get(view.view)
+            if spot is None or item.label in ("physiological", "artefact"):
+                continue
+            for label, share in _spot_share(spot, view.labels, areas).items():
+                shares[label] = shares.get(label, 0.0) + item.metastasis_probability * share
+        for label, share in shares.items():
+            if label in bones:
+                best[bones[label]] = max(best.get(bones[label], 0.0), min(share, 1.0))
+    return best
+
+
+def bone_scan_index(
+    judged: Sequence[JudgedFinding], anatomy: Anatomy, calibration: float = 1.0
+) -> BoneScanIndex:
+    """Return the Bone Scan Index of a study from its judged findings and its anatomy.
+
+    Parameters
+    ----------
+    judged : sequence of JudgedFinding
+        The judged findings.
+    anatomy : Anatomy
+        The region labels of each view.
+    calibration : float
+        The factor from raw to calibrated index (see the module text).
+    """
+    involvement = region_involvement(judged, anatomy)
+    contributions = {name: 100.0 * mass_fraction(name) * share for name, share in involvement.items()}
+    raw = float(sum(contributions.values()))
+    return BoneScanIndex(
+        percent=calibration * raw,
+        raw_percent=raw,
+        involvement=involvement,
+        region_percent={name: calibration * value for name, value in contributions.items()},
+        calibration=calibration,
+    )

@@ -1,0 +1,274 @@
+"""Train the finding classifier and the patient model on simulated cohorts; export them into the package.
+
+Usage (from the repository root)::
+
+    bonescan simulate --out .cache/findings/train-3001 --cohort 300 --seed 3001
+    python training/train_findings.py extract --out .cache/findings/train.npz .cache/findings/train-3001
+    python training/train_findings.py fit --data .cache/findings/train.npz
+    python training/train_findings.py patient .cache/findings/train-3001
+
+Seeds 3001-3099 are for training only. ``extract`` runs bonescan's own anatomy and detection on every
+baseline scan and labels each candidate finding with the class of the truth finding it shows
+(``normal`` when it shows none; candidates in the bladder or a kidney and unmatched candidates of
+super-scan patients are left out). ``fit`` trains a two-layer perceptron (torch, full batch, Adam,
+weight decay) and writes ``src/bonescan/classify/weights/findings.json``. ``patient`` runs the full
+analysis with that model and fits the patient-level model and the BSI calibration
+(``src/bonescan/classify/weights/patient.json``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from truth_match import matching_truth, truth_class
+
+from bonescan import load_study
+from bonescan.anatomy import segment
+from bonescan.assessment.patient import PatientModel, axial_over_long_bones, patient_features
+from bonescan.classify.features import feature_matrix
+from bonescan.classify.judge import judge_findings
+from bonescan.classify.model import NORMAL, FindingModel
+from bonescan.detect import detect
+from bonescan.quantify.bsi import bone_scan_index
+
+logger = logging.getLogger("train_findings")
+WEIGHTS = Path(__file__).resolve().parent.parent / "src" / "bonescan" / "classify" / "weights"
+
+
+def _size(match: dict[str, Any] | None) -> list[float]:
+    if match is None or not match.get("radius_mm"):
+        return [0.0, 0.0, 0.0]
+    contrast = max((view.get("contrast", 0.0) for view in match["views"].values()), default=0.0)
+    return [float(match["radius_mm"][0]), float(match["uptake_ratio"][0]), float(contrast)]
+
+
+def _case(case: Path) -> tuple[np.ndarray, list[str], str, list[list[float]]]:
+    study = load_study(case / "baseline.dcm")
+    truth = json.loads((case / "baseline.truth.json").read_text())
+    findings = detect(study, segment(study)).findings
+    features = feature_matrix(findings)
+    super_scan = any(entry["kind"] == "super_scan" for entry in truth["findings"])
+    keep, classes, sizes = [], [], []
+    for index, finding in enumerate(findings):
+        if finding.main.organ is not None:
+            continue
+        match = matching_truth(finding, truth, study)
+        if match is None and super_scan:
+            continue
+        keep.append(index)
+        classes.append(NORMAL if match is None else str(truth_class(match["kind"])))
+        sizes.append(_size(match))
+    return features[keep], classes, case.name, sizes
+
+
+def extract(out: Path, cohorts: list[Path], workers: int) -> None:
+    """Write the feature matrix and classes of every candidate of ``cohorts`` to ``out``."""
+    cases = sorted(
+        case for cohort in cohorts for case in cohort.glob("case*") if (case / "baseline.dcm").exists()
+    )
+    rows, classes, names, sizes = [], [], [], []
+    with ProcessPoolExecutor(workers) as pool:
+        for features, labels, name, size in pool.map(_case, cases, chunksize=4):
+            rows.append(features)
+            classes += labels
+            names += [name] * len(labels)
+            sizes += size
+    out.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(
+        out,
+        features=np.concatenate(rows),
+        classes=np.array(classes),
+        cases=np.array(names),
+        truth_size=np.array(sizes).reshape(-1, 3),
+    )
+    logger.info(
+        "%d candidates from %d scans: %s",
+        len(classes),
+        len(cases),
+        dict(zip(*np.unique(classes, return_counts=True), strict=False)),
+    )
+
+
+def _train_mlp(
+    x: np.ndarray, y: np.ndarray, classes: int, hidden: int, epochs: int, seed: int
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    import torch  # training only
+
+    torch.manual_seed(seed)
+    net = torch.nn.Sequential(
+        torch.nn.Linear(x.shape[1], hidden),
+        torch.nn.ReLU(),
+        torch.nn.Linear(hidden, hidden),
+        torch.nn.ReLU(),
+        torch.nn.Linear(hidden, classes),
+    )
+    optimiser = torch.optim.Adam(net.parameters(), lr=3e-3, weight_decay=1e-4)
+    features, targets = torch.tensor(x, dtype=torch.float32), torch.tensor(y)
+    for _ in range(epochs):
+        optimiser.zero_grad()
+        loss = torch.nn.functional.cross_entropy(net(features), targets)
+        loss.backward()
+        optimiser.step()
+    logger.info("final training loss %.4f", float(loss))
+    linear = [module for module in net if isinstance(module, torch.nn.Linear)]
+    return [
+        (m.weight.detach().double().numpy().T.copy(), m.bias.detach().double().numpy().copy()) for m in linear
+    ]
+
+
+def fit(data: Path, hidden: int, epochs: int, seed: int) -> None:
+    """Fit the finding classifier on ``data`` and write it into the package."""
+    loaded = np.load(data)
+    x, names = loaded["features"], loaded["classes"]
+    classes = tuple([NORMAL, *sorted(set(names.tolist()) - {NORMAL})])
+    y = np.array([classes.index(name) for name in names])
+    mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-6
+    layers = _train_mlp((x - mean) / scale, y, len(classes), hidden, epochs, seed)
+    model = FindingModel(
+        classes=classes,
+        mean=mean,
+        scale=scale,
+        layers=tuple(layers),
+        description={
+            "name": "findings-mlp-1",
+            "trained_on": str(data),
+            "candidates": len(y),
+            "class_counts": {name: int((y == index).sum()) for index, name in enumerate(classes)},
+            "hidden": [hidden, hidden],
+            "epochs": epochs,
+            "seed": seed,
+        },
+    )
+    accuracy = float((model.probabilities(x).argmax(axis=1) == y).mean())
+    logger.info("training accuracy %.3f over %d candidates", accuracy, len(y))
+    WEIGHTS.mkdir(parents=True, exist_ok=True)
+    (WEIGHTS / "findings.json").write_text(json.dumps(model.to_json()) + "\n")
+
+
+def _patient_case(case: Path) -> dict[str, Any]:
+    study = load_study(case / "baseline.dcm")
+    truth = json.loads((case / "baseline.truth.json").read_text())
+    anatomy = segment(study)
+    findings = detect(study, anatomy)
+    judged = judge_findings(findings.findings)
+    raw = bone_scan_index(judged, anatomy).raw_percent
+    references = list(findings.references.values())
+    return {
+        "case": case.name,
+        "features": patient_features(judged, raw, references).tolist(),
+        "axial_ratio": axial_over_long_bones(references),
+        "raw_bsi": raw,
+        "true_bsi": float(truth["bsi"]["value"]),
+        "metastatic": truth["patient"]["label"] == "metastatic",
+        "super_scan": any(entry["kind"] == "super_scan" for entry in truth["findings"]),
+    }
+
+
+def _fit_logistic(x: np.ndarray, y: np.ndarray, penalty: float) -> tuple[np.ndarray, float]:
+    from scipy import optimize
+
+    def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        score = x @ theta[:-1] + theta[-1]
+        p = 1.0 / (1.0 + np.exp(-score))
+        eps = 1e-9
+        value = (
+            -np.mean(y * np.log(p + eps) + (1 - y) * np.log(1 - p + eps))
+            + 0.5 * penalty * (theta[:-1] ** 2).sum()
+        )
+        grad = np.concatenate([x.T @ (p - y) / len(y) + penalty * theta[:-1], [np.mean(p - y)]])
+        return float(value), grad
+
+    result = optimize.minimize(loss, np.zeros(x.shape[1] + 1), jac=True, method="L-BFGS-B")
+    return result.x[:-1], float(result.x[-1])
+
+
+def fit_patient(cohorts: list[Path], workers: int, penalty: float) -> None:
+    """Fit the patient model, the BSI calibration and the super-scan rule on ``cohorts``."""
+    cases = sorted(
+        case for cohort in cohorts for case in cohort.glob("case*") if (case / "baseline.dcm").exists()
+    )
+    with ProcessPoolExecutor(workers) as pool:
+        rows = list(pool.map(_patient_case, cases, chunksize=4))
+    x = np.array([row["features"] for row in rows])
+    y = np.array([row["metastatic"] for row in rows], dtype=float)
+    mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-6
+    weights, bias = _fit_logistic((x - mean) / scale, y, penalty)
+    raw = np.array([row["raw_bsi"] for row in rows])
+    true = np.array([row["true_bsi"] for row in rows])
+    calibration = float((raw * true).sum() / max((raw**2).sum(), 1e-9))
+    ratio = np.array([row["axial_ratio"] for row in rows])
+    superscan = np.array([row["super_scan"] for row in rows])
+    others = float(np.percentile(ratio[~superscan], 99.5)) if (~superscan).any() else 2.0
+    lowest = float(ratio[superscan].min()) if superscan.any() else others * 1.5
+    threshold = max(others, (others + lowest) / 2.0)
+    model = PatientModel(
+        mean=mean,
+        scale=scale,
+        weights=weights,
+        bias=bias,
+        bsi_calibration=calibration,
+        super_scan_axial_ratio=threshold,
+        description={
+            "name": "patient-logistic-1",
+            "trained_on": [str(c) for c in cohorts],
+            "patients": len(rows),
+            "metastatic": int(y.sum()),
+            "super_scans": int(superscan.sum()),
+            "l2_penalty": penalty,
+        },
+    )
+    logger.info(
+        "BSI calibration %.3f; super-scan axial ratio %.3f (others' 99.5th pct %.3f, lowest super scan %.3f)",
+        calibration,
+        threshold,
+        others,
+        lowest,
+    )
+    (WEIGHTS / "patient.json").write_text(json.dumps(model.to_json(), indent=1) + "\n")
+    (WEIGHTS.parent.parent.parent.parent / ".cache" / "findings").mkdir(parents=True, exist_ok=True)
+    (WEIGHTS.parent.parent.parent.parent / ".cache" / "findings" / "patient-rows.json").write_text(
+        json.dumps(rows)
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run one stage of the training."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    stages = parser.add_subparsers(dest="stage", required=True)
+    first = stages.add_parser("extract")
+    first.add_argument("--out", type=Path, required=True)
+    first.add_argument("--workers", type=int, default=2)
+    first.add_argument("cohorts", type=Path, nargs="+")
+    second = stages.add_parser("fit")
+    second.add_argument("--data", type=Path, required=True)
+    second.add_argument("--hidden", type=int, default=64)
+    second.add_argument("--epochs", type=int, default=300)
+    second.add_argument("--seed", type=int, default=0)
+    third = stages.add_parser("patient")
+    third.add_argument("--workers", type=int, default=2)
+    third.add_argument("--penalty", type=float, default=1e-2)
+    third.add_argument("cohorts", type=Path, nargs="+")
+    args = parser.parse_args(argv)
+    if args.stage == "extract":
+        extract(args.out, args.cohorts, args.workers)
+    elif args.stage == "fit":
+        fit(args.data, args.hidden, args.epochs, args.seed)
+    else:
+        fit_patient(args.cohorts, args.workers, args.penalty)
+
+
+if __name__ == "__main__":
+    main()
