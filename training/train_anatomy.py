@@ -199,8 +199,14 @@ def _batch(counts, labels, rng, swap, size):
     return torch.from_numpy(np.stack(images)), torch.from_numpy(np.stack(targets))
 
 
-def train(data: Path, out: Path, steps: int, batch: int, width: int, seed: int) -> None:
-    """Train, report validation Dice on the last 10% of the scans, export ONNX and a description."""
+def train(
+    data: Path, out: Path, steps: int, batch: int, width: int, seed: int, init: Path | None = None
+) -> None:
+    """Train, report validation Dice on the last 10% of the scans, export ONNX and a description.
+
+    With ``init``, start from the network weights of that checkpoint (fine-tuning on new data) with a
+    fresh optimiser and learning-rate schedule.
+    """
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     files = sorted(data.glob("*.npz"))
@@ -214,6 +220,9 @@ def train(data: Path, out: Path, steps: int, batch: int, width: int, seed: int) 
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=3e-3, total_steps=steps, pct_start=0.1)
     checkpoint = out / "checkpoint.pt"
     first = 0
+    if init is not None and not checkpoint.exists():
+        model.load_state_dict(torch.load(init, weights_only=False)["model"])
+        logger.info("starting from the weights of %s", init)
     if checkpoint.exists():
         state = torch.load(checkpoint, weights_only=False)
         model.load_state_dict(state["model"])
@@ -355,6 +364,7 @@ def main() -> None:
     fit.add_argument("--batch", type=int, default=8)
     fit.add_argument("--width", type=int, default=12)
     fit.add_argument("--seed", type=int, default=0)
+    fit.add_argument("--init", type=Path, help="checkpoint whose weights to start from (fine-tuning)")
     snapshot = commands.add_parser("export")
     snapshot.add_argument("--data", type=Path, required=True)
     snapshot.add_argument("--checkpoint", type=Path, required=True)
@@ -368,7 +378,13 @@ def main() -> None:
         generate(arguments.out, arguments.cohorts, arguments.workers)
     else:
         train(
-            arguments.data, arguments.out, arguments.steps, arguments.batch, arguments.width, arguments.seed
+            arguments.data,
+            arguments.out,
+            arguments.steps,
+            arguments.batch,
+            arguments.width,
+            arguments.seed,
+            arguments.init,
         )
 
 

@@ -190,3 +190,15 @@ def test_cli_command(tmp_path: Path) -> None:
     assert len(list((tmp_path / "cli").glob("case*/baseline.dcm"))) == 2
     again = runner.invoke(simulate_command, ["--out", str(tmp_path / "cli"), "--cohort", "2"])
     assert isinstance(again.exception, OutputError)
+
+
+def test_truth_records_the_version_and_the_acquisition_physics(cohort_dir: Path) -> None:
+    from bonescan.simulate.physics import fwhm_mm
+
+    for truth in _truths(cohort_dir):
+        assert truth["simulator_version"] == "2"
+        factor = truth["acquisition"]["resolution_factor"]
+        assert 1.0 <= factor <= 1.5
+        assert truth["image"]["fwhm_mm_at_10cm"] == pytest.approx(fwhm_mm(100.0) * factor, abs=0.01)
+        assert isinstance(truth["acquisition"]["body_contour"], bool)
+        assert 0.30 <= truth["patient"]["bone_uptake_fraction"] <= 0.60

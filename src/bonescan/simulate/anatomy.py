@@ -17,13 +17,16 @@ import numpy as np
 from bonescan.simulate.geometry import Capsule, Ellipsoid, Plate, Primitive, Raster
 from bonescan.simulate.patient import Patient, Positioning
 
-__all__ = ["Builder", "Frame", "Source", "trunk_half_depth", "trunk_half_width"]
+__all__ = ["Builder", "Frame", "Source", "trunk_front_extra", "trunk_half_depth", "trunk_half_width"]
 
 # Trunk outline at key levels (y / height): half-width and half-depth / height, build 1, male.
 _TRUNK_Y = (0.150, 0.178, 0.200, 0.250, 0.300, 0.360, 0.410, 0.470, 0.500, 0.530)
 _TRUNK_W = (0.034, 0.070, 0.100, 0.098, 0.095, 0.088, 0.094, 0.104, 0.098, 0.060)
 _TRUNK_D = (0.034, 0.050, 0.060, 0.066, 0.067, 0.062, 0.060, 0.060, 0.055, 0.040)
 _FEMALE_W = (1.0, 0.93, 0.92, 0.93, 0.94, 0.95, 1.02, 1.08, 1.08, 1.05)
+# Where abdominal fat adds depth in front (y / height) and how much of the patient's belly_mm.
+_BELLY_Y = (0.24, 0.31, 0.44, 0.5, 0.53)
+_BELLY_F = (0.0, 1.0, 1.0, 0.6, 0.3)
 
 
 def _sex_width(patient: Patient) -> tuple[float, ...]:
@@ -37,10 +40,17 @@ def trunk_half_width(patient: Patient, y_frac: float, *, soft: bool = True) -> f
     return base * (patient.build**0.8 if soft else 1.0)
 
 
+def trunk_front_extra(patient: Patient, y_frac: float) -> float:
+    """Extra depth (mm) of abdominal fat in front of the trunk at level ``y_frac`` (heavy patients)."""
+    return patient.belly_mm * float(np.interp(y_frac, _BELLY_Y, _BELLY_F))
+
+
 def trunk_half_depth(patient: Patient, y_frac: float, *, soft: bool = True) -> float:
-    """Half-depth (front to back) of the trunk at level ``y_frac``, in mm."""
+    """Half-depth (front to back) of the trunk at level ``y_frac``, in mm, abdominal fat included."""
     base = float(np.interp(y_frac, _TRUNK_Y, _TRUNK_D)) * patient.height_mm
-    return base * (patient.build**1.2 if soft else 1.0)
+    if not soft:
+        return base
+    return float(base * patient.build**1.2 + trunk_front_extra(patient, y_frac) / 2.0)
 
 
 @dataclass(frozen=True)
@@ -133,11 +143,16 @@ class Source:
 
 @dataclass
 class Builder:
-    """Collects the sources of one body, converting millimetres to the grid."""
+    """Collects the sources of one body, converting millimetres to the grid.
+
+    ``size`` multiplies every size given to :meth:`capsule`, :meth:`ellipsoid` and :meth:`plate`
+    (the patient's bone scale for the skeleton), not positions.
+    """
 
     patient: Patient
     frame: Frame
     sources: list[Source] = field(default_factory=list)
+    size: float = 1.0
 
     @property
     def h(self) -> float:
@@ -145,9 +160,13 @@ class Builder:
         return self.patient.height_mm
 
     def trunk_depths(self, y_frac: float, f: float) -> tuple[float, float]:
-        """Depths below the anterior and posterior skin of a point at fraction ``f`` of the trunk."""
-        thickness = 2.0 * trunk_half_depth(self.patient, y_frac)
-        return f * thickness, (1.0 - f) * thickness
+        """Depths below the anterior and posterior skin of a point at fraction ``f`` of the trunk.
+
+        ``f`` is a fraction of the trunk without abdominal fat; that fat lies in front of it.
+        """
+        extra = trunk_front_extra(self.patient, y_frac)
+        thickness = 2.0 * trunk_half_depth(self.patient, y_frac) - extra
+        return f * thickness + extra, (1.0 - f) * thickness
 
     def capsule(
         self,
@@ -163,9 +182,11 @@ class Builder:
         slant: float = 1.0,
     ) -> None:
         """Add a chain of capsules through ``points`` (fractions of height), radius in mm."""
+        k = self.size
         r0, r1 = radius if isinstance(radius, tuple) else (radius, radius)
         hd = half_depth if half_depth is not None else (r0, r1)
         t0, t1 = hd if isinstance(hd, tuple) else (hd, hd)
+        r0, r1, t0, t1 = r0 * k, r1 * k, t0 * k, t1 * k
         n = len(points) - 1
         for i in range(n):
             (xa, ya), (xb, yb) = points[i], points[i + 1]
@@ -200,6 +221,8 @@ class Builder:
     ) -> None:
         """Add an ellipsoid (sizes in mm, centre in fractions of height, angle in radians)."""
         x, y = centre[0] * self.h, centre[1] * self.h
+        k = self.size
+        half_width, half_height, half_depth = half_width * k, half_height * k, half_depth * k
         prim = Ellipsoid(
             self.frame.px(x, y),
             self.frame.length(half_width),
@@ -226,6 +249,8 @@ class Builder:
     ) -> None:
         """Add a flat plate (sizes in mm, centre in fractions of height)."""
         x, y = centre[0] * self.h, centre[1] * self.h
+        k = self.size
+        half_width, half_height, thickness = half_width * k, half_height * k, thickness * k
         prim = Plate(
             self.frame.px(x, y),
             self.frame.length(half_width),

@@ -10,9 +10,13 @@ import math
 
 import numpy as np
 
-from bonescan.simulate.anatomy import Builder
+from bonescan.simulate.anatomy import Builder, trunk_half_width
+from bonescan.simulate.patient import Patient
 
-__all__ = ["SIDES", "add_arm", "add_legs", "add_pelvis", "arm_points"]
+__all__ = ["SIDES", "add_arm", "add_legs", "add_pelvis", "arm_points", "arm_scale"]
+
+#: Level (y / height) of the elbow with the arm by the side, where the trunk is checked against the arm.
+_ELBOW_Y = 0.38
 
 SIDES: tuple[tuple[int, str], ...] = ((-1, "right"), (1, "left"))
 
@@ -21,19 +25,38 @@ def _shoulder_x(builder: Builder) -> float:
     return 0.112 * (0.93 if builder.patient.sex == "F" else 1.0)
 
 
+def arm_scale(patient: Patient) -> float:
+    """Factor on the soft-tissue radius of the arms: arms thicken faster than the body with weight."""
+    return float(patient.build**1.3)
+
+
+def _abduction(builder: Builder, side: int, shoulder_x: float) -> float:
+    """Return the upper arm's abduction (radians), between what the trunk and the field allow.
+
+    A broad trunk pushes the arm out until its axis lies at least on the trunk's outline (so the arm's
+    soft tissue touches or overlaps the outline, as the flank bulges over an arm resting on the table);
+    the field of view limits it so that the elbow stays inside.
+    """
+    patient, h = builder.patient, builder.h
+    drawn = math.radians(patient.abduction_deg[0 if side < 0 else 1])
+    trunk_sin = (trunk_half_width(patient, _ELBOW_Y) / h - shoulder_x) / 0.186
+    alpha = max(drawn, math.asin(float(np.clip(trunk_sin, 0.0, 1.0))))
+    half_field = builder.frame.shape[1] * builder.frame.spacing_mm / 2.0
+    room = half_field - abs(builder.frame.positioning.offset_x_mm) - 0.03 * h * arm_scale(patient) - 8.0
+    max_sin = (room / h - shoulder_x) / 0.186
+    return min(alpha, math.asin(float(np.clip(max_sin, 0.0, 1.0))))
+
+
 def arm_points(builder: Builder, side: int) -> tuple[tuple[float, float], ...]:
     """Return shoulder, elbow, wrist and fingertip (fractions of height) of one arm.
 
-    The abduction is reduced, if need be, so that the elbow stays inside the field of view.
+    The abduction is raised, if need be, so that the arm rests against a broad trunk rather than in
+    it, and reduced so that the elbow stays inside the field of view.
     """
-    patient, h = builder.patient, builder.h
+    patient = builder.patient
     index = 0 if side < 0 else 1
     shoulder = (side * _shoulder_x(builder), 0.197)
-    half_field = builder.frame.shape[1] * builder.frame.spacing_mm / 2.0
-    room = half_field - abs(builder.frame.positioning.offset_x_mm) - 0.03 * h * patient.build - 8.0
-    alpha = math.radians(patient.abduction_deg[index])
-    max_sin = (room / h - abs(shoulder[0])) / 0.186
-    alpha = min(alpha, math.asin(float(np.clip(max_sin, 0.0, 1.0))))
+    alpha = _abduction(builder, side, abs(shoulder[0]))
     beta = alpha - math.radians(patient.elbow_deg[index])
     elbow = (shoulder[0] + side * 0.186 * math.sin(alpha), shoulder[1] + 0.186 * math.cos(alpha))
     wrist = (elbow[0] + side * 0.146 * math.sin(beta), elbow[1] + 0.146 * math.cos(beta))
@@ -50,7 +73,7 @@ def add_arm(b: Builder) -> None:
     h = b.h
     for s, side in SIDES:
         shoulder, elbow, wrist, tip = arm_points(b, s)
-        arm_t = 2 * 0.027 * h * b.patient.build
+        arm_t = 2 * 0.027 * h * arm_scale(b.patient)
         mid = (arm_t / 2, arm_t / 2)
         b.ellipsoid(
             "humeral_head",

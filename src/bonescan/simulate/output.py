@@ -33,7 +33,7 @@ from bonescan.study import (
 
 __all__ = ["CaseInfo", "write_acquisition"]
 
-SIMULATOR_VERSION = "1"
+SIMULATOR_VERSION = "2"
 
 
 @dataclass(frozen=True)
@@ -136,6 +136,8 @@ def _truth(
             "rotation_deg": round(acquisition.positioning.rotation_deg, 3),
             "offset_x_mm": round(acquisition.positioning.offset_x_mm, 2),
             "top_margin_mm": round(acquisition.positioning.top_margin_mm, 2),
+            "resolution_factor": acquisition.resolution_factor,
+            "body_contour": acquisition.body_contour,
         },
         "patient": {
             "sex": patient.sex,
@@ -148,12 +150,19 @@ def _truth(
             "course": case.course,
             "arms_abduction_deg": [round(a, 2) for a in patient.abduction_deg],
             "joint_uptake_factor": round(patient.joint_uptake, 3),
+            "bone_uptake_fraction": round(patient.bone_uptake, 4),
+            "renal_function": round(patient.renal_function, 3),
+            "abdominal_fat_mm": round(patient.belly_mm, 1),
+            "blood_pool_excess": round(patient.blood_pool, 3),
+            "liver_excess": round(patient.liver, 3),
+            "face_uptake_factor": round(patient.face_uptake, 3),
+            "frontal_hyperostosis_uptake": round(patient.frontal_hyperostosis, 3),
         },
         "image": {
             "rows": int(scan.counts.shape[1]),
             "columns": int(scan.counts.shape[2]),
             "pixel_spacing_mm": scan.body.frame.spacing_mm,
-            "fwhm_mm_at_10cm": round(fwhm_mm(100.0), 2),
+            "fwhm_mm_at_10cm": round(fwhm_mm(100.0) * acquisition.resolution_factor, 2),
             "counts": {v: int(scan.counts[i].sum()) for i, v in enumerate(VIEWS)},
             "expected_counts": {v: round(float(scan.expected[i].sum()), 1) for i, v in enumerate(VIEWS)},
             "counts_per_unit_fraction": round(expected_counts_scale(acquisition), 1),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import math
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -16,15 +17,17 @@ from numpy.typing import NDArray
 
 from bonescan.simulate.anatomy import Builder, Frame, Source, trunk_half_depth, trunk_half_width
 from bonescan.simulate.geometry import Capsule, Ellipsoid, Primitive, Raster
-from bonescan.simulate.limbs import arm_points
+from bonescan.simulate.limbs import arm_points, arm_scale
 from bonescan.simulate.patient import FIELD_COLUMNS, FIELD_ROWS, PIXEL_SPACING_MM, Patient, Positioning
 from bonescan.simulate.skeleton import add_skeleton
 
-__all__ = ["Body", "build_body"]
+__all__ = ["LEAN_BUILD", "Body", "build_body", "lean_patient"]
 
 logger = logging.getLogger(__name__)
 
 _TRUNK_LEVELS = (0.15, 0.178, 0.2, 0.25, 0.3, 0.36, 0.41, 0.47, 0.5, 0.53)
+#: Build (square root of BMI / 25) of the lean body inside every patient: tissue beyond it is fat.
+LEAN_BUILD = math.sqrt(21.0 / 25.0)
 
 
 @dataclass(frozen=True)
@@ -41,12 +44,20 @@ class Body:
         Kidneys (with their renal pelvis) and bladder.
     thickness : ndarray of float32
         Projected soft-tissue thickness (mm) in the anterior grid; zero outside the body.
+    lean_thickness : ndarray of float32
+        The part of ``thickness`` that is lean tissue (the body at a body-mass index of 21 at most);
+        the rest is fat, which holds less tracer.
+    pools : tuple of Source
+        Soft-tissue structures holding more tracer than the rest (heart and great vessels, liver); their
+        ``uptake`` is the excess concentration over the soft-tissue level.
     """
 
     frame: Frame
     bones: tuple[Source, ...]
     organs: tuple[Source, ...]
     thickness: NDArray[np.float32]
+    lean_thickness: NDArray[np.float32]
+    pools: tuple[Source, ...] = ()
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -54,9 +65,14 @@ class Body:
         return self.frame.shape
 
 
-def _outline(b: Builder) -> list[Primitive]:
-    """Return the soft-tissue solids of the body."""
-    p, fr, h = b.patient, b.frame, b.h
+def lean_patient(patient: Patient) -> Patient:
+    """Return ``patient`` as the lean body inside them (body-mass index 21 at most, no abdominal fat)."""
+    return replace(patient, build=min(patient.build, LEAN_BUILD), belly_mm=0.0, breast_size=0.0)
+
+
+def _outline(b: Builder, p: Patient) -> list[Primitive]:
+    """Return the soft-tissue solids of a body built like ``p``, with the arms of ``b``'s patient."""
+    fr, h = b.frame, b.h
     build = p.build
     parts: list[Primitive] = [
         Ellipsoid(fr.px(0.0, 0.068 * h), fr.length(0.05 * h), fr.length(0.068 * h), 0.058 * h, fr.angle),
@@ -80,30 +96,33 @@ def _outline(b: Builder) -> list[Primitive]:
                 trunk_half_depth(p, yb),
             )
         )
-    parts.extend(_limbs(b))
+    parts.extend(_limbs(b, p))
     return parts
 
 
-def _limbs(b: Builder) -> list[Primitive]:
-    p, fr, h = b.patient, b.frame, b.h
+def _limbs(b: Builder, p: Patient) -> list[Primitive]:
+    fr, h = b.frame, b.h
     build = p.build
     female = 1.07 if p.sex == "F" else 1.0
     parts: list[Primitive] = []
 
-    def limb(a: tuple[float, float], z: tuple[float, float], r0: float, r1: float) -> Capsule:
+    def limb(
+        a: tuple[float, float], z: tuple[float, float], r0: float, r1: float, scale: float = build
+    ) -> Capsule:
         return Capsule(
             fr.px(a[0] * h, a[1] * h),
             fr.px(z[0] * h, z[1] * h),
-            fr.length(r0 * h * build),
-            fr.length(r1 * h * build),
-            r0 * h * build,
-            r1 * h * build,
+            fr.length(r0 * h * scale),
+            fr.length(r1 * h * scale),
+            r0 * h * scale,
+            r1 * h * scale,
         )
 
+    arms = arm_scale(p)
     for s in (-1, 1):
         shoulder, elbow, wrist, tip = arm_points(b, s)
-        parts.append(limb(shoulder, elbow, 0.03, 0.025))
-        parts.append(limb(elbow, wrist, 0.025, 0.017))
+        parts.append(limb(shoulder, elbow, 0.03, 0.025, arms))
+        parts.append(limb(elbow, wrist, 0.025, 0.017, arms))
         hand = ((wrist[0] + tip[0]) / 2, (wrist[1] + tip[1]) / 2)
         width = 0.026 if p.palms_up else 0.014
         depth = 0.014 if p.palms_up else 0.026
@@ -223,6 +242,25 @@ def _add_organs(b: Builder, bladder_ml: float) -> None:
     )
 
 
+def _add_pools(b: Builder) -> None:
+    """Blood pool of the heart and great vessels, and the liver, as excesses over the soft tissue."""
+    h, p = b.h, b.patient
+    if p.blood_pool > 0.0:
+        b.ellipsoid(
+            "heart", "soft_tissue", (0.022, 0.262), 0.042 * h, 0.034 * h, 0.034 * h,
+            b.trunk_depths(0.262, 0.38), p.blood_pool, angle=0.5,
+        )  # fmt: skip
+        b.capsule(
+            "great_vessels", "soft_tissue", ((0.004, 0.196), (0.006, 0.232)), (0.011 * h, 0.014 * h),
+            b.trunk_depths(0.215, 0.35), p.blood_pool, half_depth=0.014 * h,
+        )  # fmt: skip
+    if p.liver > 0.0:
+        b.ellipsoid(
+            "liver", "soft_tissue", (-0.038, 0.305), 0.062 * h, 0.042 * h, 0.036 * h,
+            b.trunk_depths(0.305, 0.5), p.liver, angle=-0.25,
+        )  # fmt: skip
+
+
 def build_body(patient: Patient, positioning: Positioning, bladder_ml: float) -> Body:
     """Place ``patient`` in the field and build its skeleton, organs and soft-tissue outline.
 
@@ -236,11 +274,14 @@ def build_body(patient: Patient, positioning: Positioning, bladder_ml: float) ->
         Bladder filling (sets the bladder's size).
     """
     frame = Frame(patient.height_mm, positioning, PIXEL_SPACING_MM, (FIELD_ROWS, FIELD_COLUMNS))
-    bones = Builder(patient, frame)
+    bones = Builder(patient, frame, size=patient.bone_scale)
     add_skeleton(bones)
     organs = Builder(patient, frame)
     _add_organs(organs, bladder_ml)
-    thickness = _thickness(_outline(bones), frame.shape)
+    pools = Builder(patient, frame)
+    _add_pools(pools)
+    thickness = _thickness(_outline(bones, patient), frame.shape)
+    lean = np.minimum(_thickness(_outline(bones, lean_patient(patient)), frame.shape), thickness)
     breasts = _breasts(bones)
     sources = (
         tuple(_behind_breasts(source, breasts) for source in bones.sources)
@@ -250,4 +291,5 @@ def build_body(patient: Patient, positioning: Positioning, bladder_ml: float) ->
     for raster in breasts:
         thickness[raster.slices] += raster.chord
     logger.debug("body with %d bone parts, %d organ parts", len(bones.sources), len(organs.sources))
-    return Body(frame, sources, tuple(organs.sources), thickness)
+    in_front = tuple(_behind_breasts(source, breasts) for source in pools.sources)
+    return Body(frame, sources, tuple(organs.sources), thickness, lean, in_front)

@@ -6,8 +6,9 @@ Fractions of the injected activity (decay corrected) at ``t`` hours after inject
 
 * bone: ``B(t) = B_inf * (1 - exp(-t / 0.7))``;
 * soft tissue (blood and extracellular fluid): ``S(t) = (1 - B_inf) * (a * exp(-t / tau) +
-  (1 - a) * exp(-t / 7))`` with ``tau`` the patient's fast clearance (about 0.9 h) and ``a`` 0.3 (less
-  with poor renal function);
+  (1 - a) * exp(-t / tau_slow))`` with ``tau`` the patient's fast clearance (about 0.9 h), ``tau_slow``
+  their slow one (about 7 h, log-normal spread 0.3, longer with poor renal function) and ``a`` 0.3
+  (less with poor renal function);
 * kidneys: ``0.012 * renal * S(t) / S(3)``; bladder: ``0.2 * renal * S(t) * hours since voiding``.
 
 So the bone-to-soft-tissue ratio rises with the uptake interval (by about 2.8 times from 2 h to 6 h) and
@@ -20,8 +21,15 @@ Expected counts = activity (MBq) x 2^(-t / 6.01 h) x system sensitivity (75 cps/
 (40 cm detector / table speed) x attenuated fraction. Attenuation is narrow-beam, mu = 0.15 /cm in soft
 tissue, along the straight path from each structure to the camera. Compton scatter accepted in the
 20% window follows a linear build-up: a source at depth ``d`` adds ``b * mu * d * exp(-mu * d)``
-(``b`` = 0.5) of scattered counts, spread with a Gaussian of 15 mm sigma, so deep structures lose less
+(``b`` = 0.5) of scattered counts, spread with a Gaussian of 25 mm sigma, so deep structures lose less
 than narrow-beam attenuation says.
+
+Resolution
+----------
+The collimator's FWHM grows with the distance from the collimator (:func:`fwhm_mm`); structures are
+blurred in five distance bins. Each acquisition scales the FWHM by its camera's resolution factor
+(1.0-1.5), and a sweep that keeps the anterior detector at one height adds the air between the body
+and the detector to the distance (see :func:`depth_bin`).
 """
 
 from __future__ import annotations
@@ -54,11 +62,11 @@ HALF_LIFE_H = 6.01
 SENSITIVITY_CPS_PER_MBQ = 75.0
 DETECTOR_LENGTH_CM = 40.0
 BUILDUP = 0.5
-SCATTER_SIGMA_MM = 15.0
+SCATTER_SIGMA_MM = 25.0
 COLLIMATOR_GAP_MM = 35.0
 #: Upper edges of the distance-from-collimator bins (mm); each bin is blurred at its centre distance.
-DEPTH_BINS_MM = (70.0, 120.0, 180.0, 1e9)
-_BIN_CENTRES_MM = (50.0, 95.0, 150.0, 230.0)
+DEPTH_BINS_MM = (70.0, 120.0, 180.0, 260.0, 1e9)
+_BIN_CENTRES_MM = (50.0, 95.0, 150.0, 215.0, 310.0)
 #: Index of the layer holding scattered counts (after the depth bins).
 SCATTER_LAYER = len(DEPTH_BINS_MM)
 
@@ -76,8 +84,8 @@ class Kinetics:
 
 def _soft(patient: Patient, t: float, bone_inf: float) -> float:
     fast = 0.3 * math.pow(min(patient.renal_function, 1.0), 0.3)
-    tau = patient.soft_tissue_clearance_h
-    return (1.0 - bone_inf) * (fast * math.exp(-t / tau) + (1.0 - fast) * math.exp(-t / 7.0))
+    tau, slow = patient.soft_tissue_clearance_h, patient.soft_tissue_retention_h
+    return (1.0 - bone_inf) * (fast * math.exp(-t / tau) + (1.0 - fast) * math.exp(-t / slow))
 
 
 def kinetics(
@@ -134,28 +142,41 @@ def fwhm_mm(distance_mm: float) -> float:
     return math.hypot(3.5, 5.0 + 0.04 * distance_mm)
 
 
-def depth_bin(depth_mm: float) -> int:
-    """Return the blur bin of a structure ``depth_mm`` below the skin facing the camera."""
-    distance = COLLIMATOR_GAP_MM + depth_mm
+def depth_bin(depth_mm: float, extra_gap_mm: float = 0.0) -> int:
+    """Return the blur bin of a structure ``depth_mm`` below the skin facing the camera.
+
+    ``extra_gap_mm`` is air between that skin and the collimator beyond the usual gap (a sweep
+    that does not follow the body's contour).
+    """
+    distance = COLLIMATOR_GAP_MM + extra_gap_mm + depth_mm
     for index, edge in enumerate(DEPTH_BINS_MM):
         if distance < edge:
             return index
     return len(DEPTH_BINS_MM) - 1
 
 
-def blur_sigma_px(index: int, spacing_mm: float) -> float:
-    """Gaussian sigma (pixels) of blur bin ``index`` (the scatter layer is the broadest)."""
+def blur_sigma_px(index: int, spacing_mm: float, factor: float = 1.0) -> float:
+    """Gaussian sigma (pixels) of blur bin ``index`` (the scatter layer is the broadest).
+
+    ``factor`` scales the system FWHM (the acquisition's camera and collimator); the scatter spread
+    does not depend on it.
+    """
     if index == SCATTER_LAYER:
         return SCATTER_SIGMA_MM / spacing_mm
-    return fwhm_mm(_BIN_CENTRES_MM[index]) / (2.0 * math.sqrt(2.0 * math.log(2.0))) / spacing_mm
+    fwhm = fwhm_mm(_BIN_CENTRES_MM[index]) * factor
+    return fwhm / (2.0 * math.sqrt(2.0 * math.log(2.0))) / spacing_mm
 
 
-def blur(layers: NDArray[np.float32], spacing_mm: float) -> NDArray[np.float32]:
-    """Blur each layer (depth bins, then scatter; shape layers x rows x cols) and sum them."""
+def blur(layers: NDArray[np.float32], spacing_mm: float, factor: float = 1.0) -> NDArray[np.float32]:
+    """Blur each layer (depth bins, then scatter; shape layers x rows x cols) and sum them.
+
+    ``factor`` scales the system FWHM of every depth bin (see :func:`blur_sigma_px`).
+    """
     total = np.zeros(layers.shape[1:], dtype=np.float32)
     for index in range(layers.shape[0]):
         if np.any(layers[index]):
-            total += ndimage.gaussian_filter(layers[index], blur_sigma_px(index, spacing_mm), mode="constant")
+            sigma = blur_sigma_px(index, spacing_mm, factor)
+            total += ndimage.gaussian_filter(layers[index], sigma, mode="constant")
     return total
 
 

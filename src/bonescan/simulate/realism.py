@@ -260,6 +260,24 @@ def _table(rows: list[tuple[str, Measures]]) -> str:
     return "\n".join(lines)
 
 
+def _summary(name: str, values: list[Measures]) -> str:
+    """Return one line: median (range) of each measure over the simulated views ``values``."""
+
+    def spread(numbers: list[float], scale: float, digits: int) -> str:
+        data = np.asarray(numbers, dtype=np.float64) / scale
+        low, mid, high = np.nanmin(data), np.nanmedian(data), np.nanmax(data)
+        return f"{mid:.{digits}f} ({low:.{digits}f}-{high:.{digits}f})"
+
+    return (
+        f"{name}, median (range) of {len(values)}: "
+        f"counts {spread([m.total_counts for m in values], 1e6, 2)} M, "
+        f"hottest pixel {spread([m.max_pixel for m in values], 1.0, 0)}, "
+        f"body length {spread([m.body_length_mm for m in values], 1.0, 0)} mm, "
+        f"bone/soft {spread([m.bone_to_soft for m in values], 1.0, 2)}, "
+        f"femur FWHM {spread([m.femur_fwhm_mm for m in values], 1.0, 1)} mm"
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     """Measure the real scan and simulated ones, print a Markdown table, write the pictures."""
     parser = argparse.ArgumentParser(description="Compare simulated bone scans with a real one.")
@@ -278,12 +296,7 @@ def main(argv: list[str] | None = None) -> None:
             rows.append((f"sim {index} {name}", measure(counts[view], spacing)))
     print(_table(rows))
     for name in ("anterior", "posterior"):
-        values = [m for label, m in rows[1:] if label.endswith(name)]
-        print(
-            f"\n{name}: median counts {np.median([m.total_counts for m in values]) / 1e6:.2f} M, "
-            f"bone/soft {np.nanmedian([m.bone_to_soft for m in values]):.2f}, "
-            f"femur FWHM {np.nanmedian([m.femur_fwhm_mm for m in values]):.1f} mm"
-        )
+        print("\n" + _summary(name, [m for label, m in rows[1:] if label.endswith(name)]))
     print("\n" + uptake_series(args.seed))
     args.out.mkdir(parents=True, exist_ok=True)
     first = simulated[0][0]

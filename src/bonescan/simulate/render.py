@@ -54,6 +54,9 @@ class Emitter:
         Weight for the label decision (its relative uptake, independent of time).
     finding : int
         Finding id it belongs to (0 for normal anatomy).
+    weight : ndarray of float32, optional
+        Relative concentration at each pixel of the raster's box (bone texture), 1 when absent. It
+        shapes the activity only: the label decision and the footprints use the chord alone.
     """
 
     raster: Raster
@@ -63,6 +66,13 @@ class Emitter:
     label: int = 0
     label_weight: float = 1.0
     finding: int = 0
+    weight: NDArray[np.float32] | None = field(default=None, compare=False)
+
+    @property
+    def activity_per_px(self) -> NDArray[np.float32]:
+        """Activity of each pixel of the box per unit pixel area (chord x weight x concentration)."""
+        chord = self.raster.chord if self.weight is None else self.raster.chord * self.weight
+        return chord * np.float32(self.concentration)
 
 
 @dataclass(frozen=True)
@@ -115,15 +125,30 @@ def _transmission(
     return found
 
 
-def _add(proj: Projection, emitter: Emitter, metals: tuple[Metal, ...], pixel_area: float) -> None:
+def _gap_at(gap: NDArray[np.float32] | None, raster: Raster) -> float:
+    """Return the extra collimator gap (mm) at the centre of ``raster``'s box (0 without a gap map)."""
+    if gap is None:
+        return 0.0
+    rows, cols = raster.chord.shape
+    return float(gap[raster.r0 + rows // 2, raster.c0 + cols // 2])
+
+
+def _add(
+    proj: Projection,
+    emitter: Emitter,
+    metals: tuple[Metal, ...],
+    pixel_area: float,
+    gap_ant: NDArray[np.float32] | None,
+) -> None:
     raster = emitter.raster
     rows, cols = raster.slices
+    gaps = (_gap_at(gap_ant, raster), 0.0)
     if emitter.finding:
         footprint = proj.footprints.setdefault(emitter.finding, np.zeros(proj.labels.shape[1:], dtype=bool))
         footprint[rows, cols] |= raster.chord > 0
     for view, depth in enumerate((emitter.depth_ant, emitter.depth_post)):
         primary, scattered = attenuation(depth)
-        image = raster.chord * np.float32(emitter.concentration * pixel_area)
+        image = emitter.activity_per_px * np.float32(pixel_area)
         for (mr, mc), transmission in _transmission(emitter, metals, view):
             sub = (
                 slice(mr.start - rows.start, mr.stop - rows.start),
@@ -131,7 +156,7 @@ def _add(proj: Projection, emitter: Emitter, metals: tuple[Metal, ...], pixel_ar
             )
             image[sub] *= transmission
         target = proj.findings if emitter.finding else proj.base
-        target[view, depth_bin(depth)][rows, cols] += image * np.float32(primary)
+        target[view, depth_bin(depth, gaps[view])][rows, cols] += image * np.float32(primary)
         target[view, SCATTER_LAYER][rows, cols] += image * np.float32(scattered)
         if emitter.label:
             score = raster.chord * np.float32(emitter.label_weight * primary)
@@ -156,16 +181,17 @@ def _paint(
 def _soft_tissue(
     proj: Projection,
     thickness: NDArray[np.float32],
-    concentration: float,
-    pixel_area: float,
+    concentration: NDArray[np.float32],
     metals: tuple[Metal, ...],
 ) -> None:
+    """Add the soft tissue, a slab of ``concentration`` (activity per mm of path x pixel area)."""
     primary, scattered = slab_emission(thickness)
-    emission = primary * np.float32(concentration * pixel_area)
+    emission = primary * concentration
+    scattered_emission = scattered * concentration
     body = thickness > 0
     soft_label = region("soft_tissue").label
     for view in range(2):
-        image = emission.astype(np.float32)
+        image = emission.copy()
         for metal in metals:
             box = metal.raster.slices
             depth = metal.depth_ant if view == 0 else metal.depth_post
@@ -176,7 +202,7 @@ def _soft_tissue(
             blocked = np.clip(behind, 0.0, 1.0) * (1.0 - np.exp(-metal.mu_per_mm * metal.raster.chord))
             image[box] *= (1.0 - blocked).astype(np.float32)
         proj.base[view, 1] += image
-        proj.base[view, SCATTER_LAYER] += scattered * np.float32(concentration * pixel_area)
+        proj.base[view, SCATTER_LAYER] += scattered_emission
         proj.labels[view][body & (proj.labels[view] == 0)] = soft_label
 
 
@@ -186,6 +212,8 @@ def project(
     soft_concentration: float,
     pixel_area: float,
     metals: tuple[Metal, ...] = (),
+    soft_field: NDArray[np.float32] | None = None,
+    gap_ant: NDArray[np.float32] | None = None,
 ) -> Projection:
     """Project ``emitters`` and the soft tissue onto both views (anterior grid, before blur).
 
@@ -201,11 +229,19 @@ def project(
         Pixel area in mm^2.
     metals : tuple of Metal
         Metal objects shadowing what lies behind them.
+    soft_field : ndarray of float32, optional
+        Relative soft-tissue concentration at each pixel (muscle and fat), 1 when absent.
+    gap_ant : ndarray of float32, optional
+        Extra distance (mm) from the anterior skin to the collimator at each pixel, for a sweep that
+        keeps the anterior detector at one height; it sets the blur of the structures there.
     """
     proj = _new((int(thickness.shape[0]), int(thickness.shape[1])))
     for emitter in emitters:
-        _add(proj, emitter, metals, pixel_area)
-    _soft_tissue(proj, thickness, soft_concentration, pixel_area, metals)
+        _add(proj, emitter, metals, pixel_area, gap_ant)
+    concentration = np.full(thickness.shape, soft_concentration * pixel_area, dtype=np.float32)
+    if soft_field is not None:
+        concentration *= soft_field
+    _soft_tissue(proj, thickness, concentration, metals)
     return proj
 
 

@@ -76,12 +76,12 @@ def _super_scan_factors(findings: tuple[Finding, ...]) -> tuple[float, float]:
 
 
 def _images(
-    proj: Projection, spacing: float, scale: float
+    proj: Projection, spacing: float, scale: float, factor: float
 ) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
     with_findings, without = [], []
     for view in range(2):
-        base = blur(proj.base[view], spacing)
-        extra = blur(proj.findings[view], spacing) if proj.findings[view].any() else 0.0
+        base = blur(proj.base[view], spacing, factor)
+        extra = blur(proj.findings[view], spacing, factor) if proj.findings[view].any() else 0.0
         total = np.maximum(base + extra, 0.0) * np.float32(scale)
         plain = np.maximum(base, 0.0) * np.float32(scale)
         if view == 1:
@@ -115,8 +115,13 @@ def simulate_scan(
     body = build_body(patient, acquisition.positioning, kin.bladder_ml)
     scene = build_scene(body, kin, findings, patient, acquisition.uptake_h)
     area = body.frame.spacing_mm**2
-    proj = project(scene.emitters, body.thickness, scene.soft_concentration, area, scene.metals)
-    expected, without = _images(proj, body.frame.spacing_mm, expected_counts_scale(acquisition))
+    gap = None if acquisition.body_contour else (body.thickness.max() - body.thickness)
+    proj = project(
+        scene.emitters, body.thickness, scene.soft_concentration, area, scene.metals, scene.soft_field, gap
+    )
+    expected, without = _images(
+        proj, body.frame.spacing_mm, expected_counts_scale(acquisition), acquisition.resolution_factor
+    )
     counts = np.stack([poisson_counts(view, rng) for view in expected])
     labels = np.stack([proj.labels[0], mirror(proj.labels[1])])
     finding_map = np.stack([proj.finding_map[0], mirror(proj.finding_map[1])])

@@ -2,8 +2,13 @@
 
 Bone concentration is shared out so that the bone parts together hold the bone-bound fraction of the
 injected activity: part ``i`` gets ``c_i = c * w_i`` with ``w_i`` its relative uptake (times the
-age-related joint factor, times a super scan's regional factor) and ``c`` fixed by
-``sum(c_i * V_i) = B(t)``. Organs and soft tissue likewise hold their compartments' fractions.
+age-related joint factor, the patient's vault and face factors, and a super scan's regional factor)
+and ``c`` fixed by ``sum(c_i * integral of t over part i) = B(t)``, where ``t`` is the patient's bone
+texture (about 1, see :mod:`bonescan.simulate.texture`). A focal finding multiplies the local
+uptake, texture included, by its ratio. Organs and soft tissue likewise hold their compartments'
+fractions; the soft tissue's share is spread over the body, fat holding less than lean tissue, with
+the patient's smooth muscle/fat variation, and the heart, great vessels and liver hold a small excess
+over it.
 """
 
 from __future__ import annotations
@@ -11,14 +16,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import NDArray
 
 from bonescan.regions import region
+from bonescan.simulate.anatomy import Source
 from bonescan.simulate.findings import Finding, locate, spot_raster
 from bonescan.simulate.geometry import Capsule, Ellipsoid, Raster
 from bonescan.simulate.patient import Patient
 from bonescan.simulate.phantom import Body
 from bonescan.simulate.physics import Kinetics, lesion_time_factor
 from bonescan.simulate.render import Emitter, Metal
+from bonescan.simulate.texture import Textures, patient_textures
 
 __all__ = ["PART_VARIATION", "Scene", "build_scene"]
 
@@ -43,7 +51,11 @@ class Scene:
     finding_volume_ml : dict of int to dict of str to float
         For each finding, the volume of bone it involves in each region (ml).
     bone_concentration : list of float
-        Normal concentration of each bone part (per mm^3).
+        Normal concentration of each bone part (per mm^3) where the bone texture is 1.
+    soft_field : ndarray of float32
+        Relative soft-tissue concentration along each pixel's path (the soft tissue there holds
+        ``soft_concentration * soft_field`` per mm^3 on average): lean tissue and fat, times the
+        patient's muscle/fat variation.
     """
 
     emitters: list[Emitter]
@@ -52,6 +64,17 @@ class Scene:
     region_volume_ml: dict[str, float]
     finding_volume_ml: dict[int, dict[str, float]]
     bone_concentration: list[float]
+    soft_field: NDArray[np.float32]
+
+
+def _patient_factor(source: Source, patient: Patient) -> float:
+    """Return the patient's own factor on a bone part: age-related joint uptake, vault and face."""
+    factor = patient.joint_uptake if source.joint else 1.0
+    if source.name.startswith("cranium"):
+        factor *= patient.vault_uptake
+    if source.region == "facial_mandible":
+        factor *= patient.face_uptake
+    return factor
 
 
 def _bone_weights(body: Body, findings: tuple[Finding, ...], patient: Patient) -> list[float]:
@@ -60,21 +83,33 @@ def _bone_weights(body: Body, findings: tuple[Finding, ...], patient: Patient) -
         diffuse.update(finding.diffuse)
     own = np.exp(np.random.default_rng(patient.uptake_seed).normal(0.0, PART_VARIATION, len(body.bones)))
     return [
-        source.uptake
-        * (patient.joint_uptake if source.joint else 1.0)
-        * diffuse.get(source.region, 1.0)
-        * float(v)
+        source.uptake * _patient_factor(source, patient) * diffuse.get(source.region, 1.0) * float(v)
         for source, v in zip(body.bones, own, strict=True)
     ]
 
 
 def _bones(
-    body: Body, rasters: list[Raster | None], weights: list[float], bone_fraction: float, area: float
+    body: Body,
+    rasters: list[Raster | None],
+    weights: list[float],
+    bone_fraction: float,
+    textures: Textures,
 ) -> tuple[list[Emitter], list[float], dict[str, float]]:
+    area = body.frame.spacing_mm**2
     volumes = [r.volume_mm3_per_px * area if r is not None else 0.0 for r in rasters]
-    scale = bone_fraction / max(sum(w * v for w, v in zip(weights, volumes, strict=True)), 1e-9)
+    maps = [
+        textures.for_part(source, r.slices) if r is not None else None
+        for source, r in zip(body.bones, rasters, strict=True)
+    ]
+    textured = [
+        float((r.chord * t).sum(dtype=np.float64)) * area if r is not None and t is not None else 0.0
+        for r, t in zip(rasters, maps, strict=True)
+    ]
+    scale = bone_fraction / max(sum(w * v for w, v in zip(weights, textured, strict=True)), 1e-9)
     emitters, region_volume = [], dict[str, float]()
-    for source, raster, weight, volume in zip(body.bones, rasters, weights, volumes, strict=True):
+    for source, raster, weight, volume, texture in zip(
+        body.bones, rasters, weights, volumes, maps, strict=True
+    ):
         region_volume[source.region] = region_volume.get(source.region, 0.0) + volume / 1000.0
         if raster is None:
             continue
@@ -86,6 +121,7 @@ def _bones(
                 source.depth_post,
                 region(source.region).label,
                 source.uptake,
+                weight=texture,
             )
         )
     return emitters, [scale * w for w in weights], region_volume
@@ -113,7 +149,12 @@ def _organs(body: Body, kinetics: Kinetics, area: float) -> list[Emitter]:
 
 
 def _spot_emitters(
-    finding: Finding, body: Body, rasters: list[Raster | None], conc: list[float], uptake_h: float
+    finding: Finding,
+    body: Body,
+    rasters: list[Raster | None],
+    conc: list[float],
+    uptake_h: float,
+    textures: Textures,
 ) -> tuple[list[Emitter], dict[str, float]]:
     emitters, volume = [], dict[str, float]()
     spacing = body.frame.spacing_mm
@@ -125,24 +166,19 @@ def _spot_emitters(
         raster = spot_raster(spot, host, host_raster, spacing, body.shape)
         if raster is None:
             continue
-        ratio = _effective_ratio(spot.ratio, uptake_h)
+        excess = conc[spot.host] * (_effective_ratio(spot.ratio, uptake_h) - 1.0)
+        texture = textures.for_part(host, raster.slices)
         ant, post = host.depth_ant, host.depth_post
-        emitters.append(Emitter(raster, conc[spot.host] * (ratio - 1.0), ant, post, finding=finding.id))
+        emitters.append(Emitter(raster, excess, ant, post, finding=finding.id, weight=texture))
         volume[host.region] = volume.get(host.region, 0.0) + raster.volume_mm3_per_px * area / 1000.0
     for part in finding.parts:
         host, host_raster = body.bones[part.host], rasters[part.host]
         if host_raster is None:
             continue
-        ratio = _effective_ratio(part.ratio, uptake_h)
-        emitters.append(
-            Emitter(
-                host_raster,
-                conc[part.host] * (ratio - 1.0),
-                host.depth_ant,
-                host.depth_post,
-                finding=finding.id,
-            )
-        )
+        excess = conc[part.host] * (_effective_ratio(part.ratio, uptake_h) - 1.0)
+        texture = textures.for_part(host, host_raster.slices)
+        ant, post = host.depth_ant, host.depth_post
+        emitters.append(Emitter(host_raster, excess, ant, post, finding=finding.id, weight=texture))
         volume[host.region] = volume.get(host.region, 0.0) + host_raster.volume_mm3_per_px * area / 1000.0
     return emitters, volume
 
@@ -191,6 +227,45 @@ def _metals(finding: Finding, body: Body) -> list[Metal]:
     return metals
 
 
+def _pools(body: Body, soft: float) -> list[Emitter]:
+    """Return the blood pool and liver: ``soft`` times each one's excess over the soft-tissue level."""
+    emitters = []
+    for source in body.pools:
+        raster = source.raster(body.shape)
+        if raster is not None:
+            emitters.append(Emitter(raster, soft * source.uptake, source.depth_ant, source.depth_post))
+    return emitters
+
+
+def _soft_relative(body: Body, patient: Patient, field: NDArray[np.float32]) -> NDArray[np.float32]:
+    """Return the relative soft-tissue concentration along each pixel's path.
+
+    Lean tissue counts 1 and fat the patient's ``fat_uptake``; the patient's smooth muscle/fat
+    variation multiplies both.
+    """
+    thickness = body.thickness
+    fat = np.float32(patient.fat_uptake)
+    weighted = body.lean_thickness + fat * (thickness - body.lean_thickness)
+    mix = np.divide(weighted, thickness, out=np.ones_like(thickness), where=thickness > 0)
+    relative: NDArray[np.float32] = mix * field
+    return relative
+
+
+def _soft_concentration(body: Body, kinetics: Kinetics, field: NDArray[np.float32]) -> float:
+    """Return the soft-tissue concentration where the soft-tissue field is 1.
+
+    The soft tissue, the blood pool and the liver together hold the soft-tissue compartment's fraction
+    of the injected activity.
+    """
+    area = body.frame.spacing_mm**2
+    volume = float((body.thickness * field).sum(dtype=np.float64)) * area
+    for source in body.pools:
+        raster = source.raster(body.shape)
+        if raster is not None:
+            volume += source.uptake * raster.volume_mm3_per_px * area
+    return kinetics.soft_tissue / max(volume, 1e-9)
+
+
 def build_scene(
     body: Body,
     kinetics: Kinetics,
@@ -209,23 +284,25 @@ def build_scene(
     findings : tuple of Finding
         Findings to draw (none resolved).
     patient : Patient
-        For the joint and part-to-part uptake factors.
+        For the joint and part-to-part uptake factors and the patient's textures.
     uptake_h : float
         Uptake interval, for the lesions' time factor.
     """
     area = body.frame.spacing_mm**2
+    textures = patient_textures(patient, body.frame, body.bones)
     rasters = [source.raster(body.shape) for source in body.bones]
     weights = _bone_weights(body, findings, patient)
-    emitters, conc, region_volume = _bones(body, rasters, weights, kinetics.bone, area)
+    emitters, conc, region_volume = _bones(body, rasters, weights, kinetics.bone, textures)
     emitters.extend(_organs(body, kinetics, area))
+    relative = _soft_relative(body, patient, textures.soft)
+    soft = _soft_concentration(body, kinetics, relative)
+    emitters.extend(_pools(body, soft))
     finding_volume: dict[int, dict[str, float]] = {}
     metals: list[Metal] = []
     for finding in findings:
-        spots, volume = _spot_emitters(finding, body, rasters, conc, uptake_h)
+        spots, volume = _spot_emitters(finding, body, rasters, conc, uptake_h, textures)
         emitters.extend(spots)
         emitters.extend(_soft_emitters(finding, body))
         metals.extend(_metals(finding, body))
         finding_volume[finding.id] = volume
-    body_volume = float(body.thickness.sum(dtype=np.float64)) * area
-    soft = kinetics.soft_tissue / max(body_volume, 1e-9)
-    return Scene(emitters, tuple(metals), soft, region_volume, finding_volume, conc)
+    return Scene(emitters, tuple(metals), soft, region_volume, finding_volume, conc, relative)

@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from bonescan.simulate.anatomy import Builder, trunk_half_depth
+from bonescan.simulate.anatomy import Builder, trunk_front_extra, trunk_half_depth
 from bonescan.simulate.limbs import SIDES, add_arm, add_legs, add_pelvis
 
 __all__ = ["add_skeleton", "vertebra_levels"]
@@ -38,7 +38,7 @@ def vertebra_levels() -> dict[str, float]:
 
 
 def add_skull(b: Builder) -> None:
-    """Cranial vault (a shell), skull base, facial bones and mandible."""
+    """Cranial vault (a shell), skull base, facial bones (maxilla, orbital rims) and mandible."""
     h = b.h
     head_t = 0.11 * h
     for wall, depths in (("front", (12.0, head_t - 12.0)), ("back", (head_t - 12.0, 12.0))):
@@ -67,13 +67,26 @@ def add_skull(b: Builder) -> None:
     b.ellipsoid(
         "maxilla",
         "facial_mandible",
-        (0.0, 0.1),
-        0.02 * h,
-        0.014 * h,
-        0.007 * h,
+        (0.0, 0.094),
+        0.021 * h,
+        0.015 * h,
+        0.008 * h,
         (0.2 * head_t, 0.8 * head_t),
         1.2,
     )
+    for s, _ in SIDES:
+        b.ellipsoid(
+            "orbital_rim",
+            "facial_mandible",
+            (s * 0.019, 0.069),
+            0.011 * h,
+            0.0095 * h,
+            8.0,
+            (0.12 * head_t, 0.88 * head_t),
+            0.9,
+            hollow=0.7,
+        )
+    _add_frontal_hyperostosis(b, head_t)
     for s, _ in SIDES:
         b.capsule(
             "mandible",
@@ -82,6 +95,25 @@ def add_skull(b: Builder) -> None:
             0.0045 * h,
             (0.35 * head_t, 0.65 * head_t),
             0.8,
+        )
+
+
+def _add_frontal_hyperostosis(b: Builder, head_t: float) -> None:
+    """Hyperostosis frontalis interna: a thickened inner table on both sides of the frontal midline."""
+    uptake = b.patient.frontal_hyperostosis
+    if uptake <= 0.0:
+        return
+    h = b.h
+    for s, _ in SIDES:
+        b.ellipsoid(
+            "frontal_hyperostosis",
+            "skull",
+            (s * 0.013, 0.034),
+            0.013 * h,
+            0.014 * h,
+            5.0,
+            (20.0, head_t - 20.0),
+            uptake,
         )
 
 
@@ -207,8 +239,9 @@ def _add_rib(b: Builder, s: int, side: str, i: int, y0: float, female: float) ->
         d3 = math.hypot(d2, z[k + 1] - z[k])
         slant = min(d3 / max(d2, 1e-6), 3.0)
         ym, zm = (y[k] + y[k + 1]) / 2.0, (z[k] + z[k + 1]) / 2.0
-        half = trunk_half_depth(b.patient, ym)
-        depths = (half + zm * h, half - zm * h)
+        fat = trunk_front_extra(b.patient, ym)
+        half = trunk_half_depth(b.patient, ym) - fat / 2.0
+        depths = (half + zm * h + fat, half - zm * h)
         b.capsule(
             f"rib_{i + 1}",
             f"ribs_{side}",
