@@ -95,6 +95,8 @@ def test_segmentation_of_a_held_out_simulated_scan(cohort: Path, simulated) -> N
         truth = maps[f"labels_{view.name}"]
         assert labels.shape == view.shape and labels.dtype == np.uint8
         for name in ("skull", "thoracic_spine", "lumbar_spine", "pelvis_left", "femur_proximal_right"):
+            if region(name).best_view.value not in ("both", view.name.value):
+                continue  # e.g. the thoracic spine hides behind the sternum in the anterior view
             mask, true = labels == region(name).label, truth == region(name).label
             score = 2 * (mask & true).sum() / (mask.sum() + true.sum())
             assert score > 0.8, (view.name, name, score)
