@@ -40,6 +40,7 @@ from bonescan.classify.judge import judge_findings
 from bonescan.classify.model import NORMAL, FindingModel
 from bonescan.detect import detect
 from bonescan.quantify.bsi import bone_scan_index
+from bonescan.regions import bone_regions, mass_fraction
 
 logger = logging.getLogger("train_findings")
 WEIGHTS = Path(__file__).resolve().parent.parent / "src" / "bonescan" / "classify" / "weights"
@@ -205,9 +206,12 @@ def fit_patient(cohorts: list[Path], workers: int, penalty: float) -> None:
     weights, bias = _fit_logistic((x - mean) / scale, y, penalty)
     raw = np.array([row["raw_bsi"] for row in rows])
     true = np.array([row["true_bsi"] for row in rows])
-    calibration = float((raw * true).sum() / max((raw**2).sum(), 1e-9))
-    ratio = np.array([row["axial_ratio"] for row in rows])
     superscan = np.array([row["super_scan"] for row in rows])
+    focal = ~superscan
+    calibration = float((raw[focal] * true[focal]).sum() / max((raw[focal] ** 2).sum(), 1e-9))
+    axial_mass = sum(mass_fraction(entry.name) for entry in bone_regions() if entry.axial)
+    involvement = float(np.mean(true[superscan]) / (100.0 * axial_mass)) if superscan.any() else 0.5
+    ratio = np.array([row["axial_ratio"] for row in rows])
     others = float(np.percentile(ratio[~superscan], 99.5)) if (~superscan).any() else 2.0
     lowest = float(ratio[superscan].min()) if superscan.any() else others * 1.5
     threshold = max(others, (others + lowest) / 2.0)
@@ -218,6 +222,7 @@ def fit_patient(cohorts: list[Path], workers: int, penalty: float) -> None:
         bias=bias,
         bsi_calibration=calibration,
         super_scan_axial_ratio=threshold,
+        super_scan_involvement=min(involvement, 1.0),
         description={
             "name": "patient-logistic-1",
             "trained_on": [str(c) for c in cohorts],

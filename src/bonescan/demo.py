@@ -1,7 +1,9 @@
 """``make demo``: run bonescan's main job on built-in defaults and say where the outputs are.
 
-Usage: ``python -m bonescan.demo OUTPUT_FOLDER``. It simulates one patient (a fixed seed), then reads
-it back, checks it, renders it and labels its skeleton, as a user would with the CLI.
+Usage: ``python -m bonescan.demo OUTPUT_FOLDER``. It simulates three patients (a fixed seed: one with
+benign findings, one normal, one with metastases), then takes the patient with metastases and reads
+it back, checks it, renders it, labels its skeleton and reads it (hot and cold spots, their labels
+and probabilities, the BSI and the impression), as a user would with the CLI.
 """
 
 from __future__ import annotations
@@ -30,11 +32,13 @@ def main(argv: list[str] | None = None) -> None:
     arguments = sys.argv[1:] if argv is None else argv
     output = Path(arguments[0] if arguments else "demo-output")
     output.mkdir(parents=True, exist_ok=True)
-    simulated = output / "simulated"
-    _run(["simulate", "--out", str(simulated), "--cohort", "1", "--seed", _DEMO_SEED])
+    cohort = output / "simulated"
+    _run(["simulate", "--out", str(cohort), "--cohort", "3", "--seed", _DEMO_SEED])
+    simulated = cohort / "case00003"  # the patient with metastases (its truth: baseline.truth.json)
     _run(["inspect", str(simulated)])
     _run(["render", str(simulated), "-o", str(output / "views.png"), "--force"])
     _run(["segment", str(simulated), "-o", str(output / "anatomy"), "--force"])
+    _run(["analyze", str(simulated), "--out", str(output / "analysis"), "--primary", "prostate", "--force"])
     print(f"demo done: see {output}/")
 
 

@@ -50,10 +50,11 @@ def analyze(
     findings = detect(study, anatomy)
     judged = tuple(judge_findings(findings.findings, finding_model))
     patient = load_patient_model()
-    bsi = bone_scan_index(judged, anatomy, patient.bsi_calibration)
     references = list(findings.references.values())
-    probability = patient.probability(patient_features(judged, bsi.raw_percent, references))
     super_scan = axial_over_long_bones(references) >= patient.super_scan_axial_ratio
+    diffuse = patient.super_scan_involvement if super_scan else None
+    bsi = bone_scan_index(judged, anatomy, patient.bsi_calibration, diffuse)
+    probability = patient.probability(patient_features(judged, bsi.raw_percent, references))
     count = sum(1 for item in judged if item.metastasis_probability >= LIKELY)
     text = impression(judged, probability, bsi.percent, super_scan, cancer)
     logger.info("patient probability %.2f, BSI %.2f%%, %d hotspot(s)", probability, bsi.percent, count)

@@ -94,6 +94,7 @@ class PatientModel:
     bias: float
     bsi_calibration: float
     super_scan_axial_ratio: float
+    super_scan_involvement: float
     description: dict[str, Any]
 
     def probability(self, features: NDArray[np.float64]) -> float:
@@ -111,6 +112,7 @@ class PatientModel:
             "bias": self.bias,
             "bsi_calibration": self.bsi_calibration,
             "super_scan_axial_ratio": self.super_scan_axial_ratio,
+            "super_scan_involvement": self.super_scan_involvement,
             "description": self.description,
         }
 
@@ -125,6 +127,7 @@ def _from_json(document: dict[str, Any], source: str) -> PatientModel:
         bias=float(document["bias"]),
         bsi_calibration=float(document["bsi_calibration"]),
         super_scan_axial_ratio=float(document["super_scan_axial_ratio"]),
+        super_scan_involvement=float(document["super_scan_involvement"]),
         description=dict(document.get("description", {})),
     )
 

@@ -50,6 +50,9 @@ _BASE_FEATURES = (
     "ribs_in_line",
     "log_strong_spots",
     "log_contrast_over_peers",
+    "log_broad_contrast",
+    "log_other_view_contrast",
+    "relative_row",
 )
 FEATURE_NAMES: tuple[str, ...] = _BASE_FEATURES + tuple(f"region_{name}" for name in REGION_GROUPS)
 _JOINT_SCALE_MM = 15.0
@@ -107,6 +110,12 @@ def _peer_contrast(finding: Finding, others: Sequence[Finding]) -> float:
     return _log(spot.local_contrast) - _log(float(np.median(peers))) if peers else 0.0
 
 
+def _other_view_contrast(finding: Finding) -> float:
+    """Return the log local contrast of the finding's spot in its other view (0 when single-view)."""
+    others = [spot for spot in finding.spots.values() if spot is not finding.main]
+    return _log(others[0].local_contrast) if others else 0.0
+
+
 def _features(finding: Finding, others: Sequence[Finding], strong: int) -> list[float]:
     spot = finding.main
     near_joint = math.exp(-spot.measures.joint_distance_mm / _JOINT_SCALE_MM)
@@ -130,6 +139,9 @@ def _features(finding: Finding, others: Sequence[Finding], strong: int) -> list[
         _ribs_in_line(finding, others),
         math.log1p(strong),
         _peer_contrast(finding, others),
+        _log(spot.broad_contrast),
+        _other_view_contrast(finding),
+        spot.relative_row,
     ]
     return values + [float(group == name) for name in REGION_GROUPS]
 

@@ -4,7 +4,9 @@
    and kept out of the tumour burden.
 2. Every other finding is scored by the finding classifier (:mod:`bonescan.classify.model`). When the
    probability that it is normal uptake (a joint, a vertebra next to a disc, the tip of a bone) is at
-   least :data:`NORMAL_CUTOFF`, the candidate is dropped: it is not a finding.
+   least :data:`NORMAL_CUTOFF` and its metastasis probability is under :data:`KEEP_PROBABILITY`, the
+   candidate is dropped: it is not a finding. (A candidate that is probably normal but may be a
+   metastasis is kept, with its probability, so that a reader sees it.)
    One exception, a reader's rule: a hot spot at a joint that is focal (at least
    :data:`JOINT_CONTRAST` times the bone around it) and asymmetric (at least :data:`JOINT_ASYMMETRY`
    times the same place on the other side) is reported as **degenerative** even when the classifier
@@ -41,6 +43,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 NORMAL_CUTOFF = 0.6
+KEEP_PROBABILITY = 0.5
 JOINT_CONTRAST = 1.8
 JOINT_ASYMMETRY = 1.5
 _JOINT_MM = 15.0
@@ -160,7 +163,8 @@ def judge_findings(findings: Sequence[Finding], model: FindingModel | None = Non
         if finding.main.organ is not None:
             judged.append(_organ_finding(finding))
             continue
-        if row[chosen.classes.index(NORMAL)] >= NORMAL_CUTOFF:
+        malignant = sum(row[chosen.classes.index(name)] for name in _MALIGNANT if name in chosen.classes)
+        if row[chosen.classes.index(NORMAL)] >= NORMAL_CUTOFF and malignant < KEEP_PROBABILITY:
             if _focal_joint_uptake(finding):
                 judged.append(_joint_finding(finding, row, chosen.classes, findings))
             continue

@@ -64,6 +64,9 @@ class ViewGeometry:
     joint_distance_px: NDArray[np.float32]
     nearest_joint: NDArray[np.int8]
     spacing_mm: tuple[float, float]
+    region_areas: NDArray[np.intp]
+    body_top: float = 0.0
+    body_length: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -82,13 +85,29 @@ def _region_mask(labels: NDArray[np.uint8], stem: str) -> NDArray[np.bool_]:
     return np.isin(labels, [region(name).label for name in names])
 
 
+def _dilate(mask: NDArray[np.bool_], structure: NDArray[np.bool_]) -> NDArray[np.bool_]:
+    """Dilate ``mask`` within its bounding box grown by the structure (much faster than the whole view)."""
+    out = np.zeros(mask.shape, dtype=bool)
+    rows, columns = np.nonzero(mask.any(axis=1))[0], np.nonzero(mask.any(axis=0))[0]
+    if rows.size == 0:
+        return out
+    pad = structure.shape[0] // 2
+    window = (
+        slice(max(rows[0] - pad, 0), rows[-1] + pad + 1),
+        slice(max(columns[0] - pad, 0), columns[-1] + pad + 1),
+    )
+    out[window] = ndimage.binary_dilation(mask[window], structure=structure)
+    return out
+
+
 def _joint_map(labels: NDArray[np.uint8]) -> NDArray[np.int8]:
     """Return, per pixel, 1 + the index in :data:`JOINTS` of the joint there (0: no joint)."""
+    reach = np.ones((2 * _JOINT_REACH_PX + 1,) * 2, dtype=bool)
+    stems = {stem for pair in JOINTS for stem in pair}
+    near = {stem: _dilate(_region_mask(labels, stem), reach) for stem in stems}
     joints = np.zeros(labels.shape, dtype=np.int8)
     for index, (first, second) in enumerate(JOINTS, start=1):
-        near_first = ndimage.binary_dilation(_region_mask(labels, first), iterations=_JOINT_REACH_PX)
-        near_second = ndimage.binary_dilation(_region_mask(labels, second), iterations=_JOINT_REACH_PX)
-        joints[near_first & near_second & (joints == 0)] = index
+        joints[near[first] & near[second] & (joints == 0)] = index
     return joints
 
 
@@ -96,15 +115,20 @@ def view_geometry(
     labels: NDArray[np.uint8], body: NDArray[np.bool_], spacing_mm: tuple[float, float]
 ) -> ViewGeometry:
     """Return the body midline and the distance of every pixel to the nearest joint."""
-    columns = np.nonzero(body)[1]
+    rows, columns = np.nonzero(body)
     midline = float(np.median(columns)) if columns.size else labels.shape[1] / 2.0
+    top = float(rows.min()) if rows.size else 0.0
+    length = float(rows.max() - rows.min() + 1) if rows.size else float(labels.shape[0])
     joints = _joint_map(labels)
+    areas = np.bincount(labels.ravel(), minlength=256)
     if not joints.any():
         far = np.full(labels.shape, np.inf, dtype=np.float32)
-        return ViewGeometry(midline, far, np.zeros(labels.shape, dtype=np.int8), spacing_mm)
+        return ViewGeometry(
+            midline, far, np.zeros(labels.shape, dtype=np.int8), spacing_mm, areas, top, length
+        )
     distance, indices = ndimage.distance_transform_edt(joints == 0, return_indices=True)
     nearest = joints[indices[0], indices[1]]
-    return ViewGeometry(midline, distance.astype(np.float32), nearest, spacing_mm)
+    return ViewGeometry(midline, distance.astype(np.float32), nearest, spacing_mm, areas, top, length)
 
 
 def _mean_at(image: NDArray[np.float32], rows: NDArray[np.intp], columns: NDArray[np.intp]) -> float | None:
@@ -148,7 +172,7 @@ def measure_spot(
 ) -> SpotMeasures:
     """Measure one spot given by its pixels (see the module text for each figure)."""
     centre = (round(rows.mean()), round(columns.mean()))
-    region_size = int((labels == region_label).sum())
+    region_size = int(geometry.region_areas[region_label])
     return SpotMeasures(
         reference_ratio=_reference_ratio(smoothed, rows, columns, geometry),
         joint_distance_mm=float(geometry.joint_distance_px[centre]) * float(np.mean(geometry.spacing_mm)),

@@ -83,6 +83,10 @@ class Spot:
         Mean uptake over the normal bone level of the whole skeleton (not of its region).
     local_contrast : float
         Peak uptake over the local background of the bone around it (hot spots; 1.0 for cold).
+    broad_contrast : float
+        Peak uptake over the broad background (lines of twice the length; 1.0 for cold spots).
+    relative_row : float
+        Its centre's row from the top (0) to the bottom (1) of the body.
     measures : SpotMeasures
         Symmetry, joint distance, shape and extent (:mod:`bonescan.detect.measure`).
     pixel_spacing_mm : tuple of float
@@ -103,6 +107,8 @@ class Spot:
     bone_fraction: float
     normal_ratio: float
     local_contrast: float
+    broad_contrast: float
+    relative_row: float
     measures: SpotMeasures
     pixel_spacing_mm: tuple[float, float]
     organ: str | None = None

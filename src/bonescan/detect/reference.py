@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from numpy.typing import NDArray
@@ -31,6 +32,7 @@ from bonescan.regions import RegionKind, bone_regions
 from bonescan.study import View
 
 __all__ = [
+    "BROAD_LINE_MM",
     "LOCAL_LINE_MM",
     "SMOOTHING_SIGMA_PX",
     "NormalUptake",
@@ -48,6 +50,8 @@ _LEVEL_SMOOTHING_PX = 2.0
 _BACKGROUND_SMOOTHING_PX = 2.0
 _DIRECTIONS = 8
 LOCAL_LINE_MM = 56.0
+#: The longer line of the broad background, against which large lesions stand out.
+BROAD_LINE_MM = 112.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -59,14 +63,21 @@ class NormalUptake:
     bone: NDArray[np.bool_]
     nearest_label: NDArray[np.uint8]
     local: NDArray[np.float32]
+    broad: NDArray[np.float32]
+    ceiling: NDArray[np.float32]
     reference: UptakeReference
 
-    @property
+    @cached_property
     def contrast(self) -> NDArray[np.float32]:
         """Smoothed uptake over the local background of the bone around each pixel."""
         return np.asarray(self.smoothed / np.maximum(self.local, 1e-3), dtype=np.float32)
 
-    @property
+    @cached_property
+    def deficit(self) -> NDArray[np.float32]:
+        """Smoothed uptake over the local ceiling: below 1 in a photopenic defect."""
+        return np.asarray(self.smoothed / np.maximum(self.ceiling, 1e-3), dtype=np.float32)
+
+    @cached_property
     def ratio(self) -> NDArray[np.float32]:
         """Smoothed uptake over the normal level of each pixel's region."""
         return np.asarray(self.smoothed / np.maximum(self.level, 1e-3), dtype=np.float32)
@@ -82,15 +93,40 @@ def _line(length: int, angle: float) -> NDArray[np.bool_]:
     return footprint
 
 
-def local_background(pixels: NDArray[np.float32], spacing_mm: tuple[float, float]) -> NDArray[np.float32]:
-    """Return the largest opening of ``pixels`` by lines of :data:`LOCAL_LINE_MM` in eight directions."""
-    length = max(5, round(LOCAL_LINE_MM / float(np.mean(spacing_mm))))
+def local_background(
+    pixels: NDArray[np.float32],
+    spacing_mm: tuple[float, float],
+    line_mm: float = LOCAL_LINE_MM,
+    *,
+    ceiling: bool = False,
+) -> NDArray[np.float32]:
+    """Return the largest opening of ``pixels`` by lines of ``line_mm`` in eight directions.
+
+    The opening is taken at half resolution (a quarter for lines longer than :data:`LOCAL_LINE_MM`;
+    the view is smoothed first) and interpolated back; it is
+    capped by the smoothed view itself, as an opening is. With ``ceiling`` it is the largest closing
+    instead, which fills a photopenic defect with the level of the bone on both sides of it along the
+    direction that crosses it (the spine's axis for a vertebral defect); it is meant for pixels inside
+    bone, since it also fills the gaps between bones.
+    """
+    step = 4 if line_mm > LOCAL_LINE_MM else 2  # a longer line tolerates a coarser grid
+    length = max(5, round(line_mm / (step * float(np.mean(spacing_mm)))))
     smooth = ndimage.gaussian_filter(pixels, _BACKGROUND_SMOOTHING_PX)
-    background = np.zeros_like(smooth)
+    half = smooth[::step, ::step]  # the smoothed view varies slowly: work on a coarser grid, much faster
+    morphology = ndimage.grey_closing if ceiling else ndimage.grey_opening
+    background = np.zeros_like(half)
     for index in range(_DIRECTIONS):
-        opened = ndimage.grey_opening(smooth, footprint=_line(length, math.pi * index / _DIRECTIONS))
-        np.maximum(background, opened, out=background)
-    return np.asarray(background, dtype=np.float32)
+        shaped = morphology(half, footprint=_line(length, math.pi * index / _DIRECTIONS))
+        np.maximum(background, shaped, out=background)
+    full = ndimage.zoom(background, float(step), order=1, grid_mode=True, mode="nearest")[
+        : pixels.shape[0], : pixels.shape[1]
+    ]
+    if full.shape != pixels.shape:
+        full = np.pad(
+            full, [(0, pixels.shape[0] - full.shape[0]), (0, pixels.shape[1] - full.shape[1])], mode="edge"
+        )
+    capped = np.maximum(full, smooth) if ceiling else np.minimum(full, smooth)
+    return np.asarray(capped, dtype=np.float32)
 
 
 def bone_label_mask(labels: NDArray[np.uint8]) -> NDArray[np.bool_]:
@@ -160,4 +196,6 @@ def normal_uptake(view: View, anatomy: ViewAnatomy) -> NormalUptake:
     level, nearest = _level_map(anatomy.labels, bone, levels, normal)
     reference = UptakeReference(view.name, normal, soft, levels)
     local = local_background(view.counts, view.pixel_spacing_mm)
-    return NormalUptake(smoothed, level, bone, nearest, local, reference)
+    broad = local_background(view.counts, view.pixel_spacing_mm, BROAD_LINE_MM)
+    ceiling = local_background(view.counts, view.pixel_spacing_mm, ceiling=True)
+    return NormalUptake(smoothed, level, bone, nearest, local, broad, ceiling, reference)

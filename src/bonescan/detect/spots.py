@@ -1,14 +1,19 @@
-"""Hot and cold spots in one view, against the normal level of each pixel's region.
+"""Hot and cold spots in one view, against the bone around them.
 
-Counts are Poisson: a pixel of the view smoothed with a Gaussian of sigma ``s`` pixels whose normal
-level is ``L`` has a standard deviation of ``sqrt(L / (4 pi s^2))``. A pixel is **hot** when its uptake
-ratio (smoothed counts over its region's level) is at least :data:`HOT_RATIO` and it lies at least
-:data:`PIXEL_Z` standard deviations above the level; **cold** when the ratio is at most
-:data:`COLD_RATIO`, it lies that far below, and it sits inside bone (two pixels in from the edge of
-the labelled bone, with bone around it) so that the dim margins of a bone do not count. Connected
-pixels (8-neighbourhood) form a spot; a spot is kept when its raw counts differ from the normal
-expectation by at least :data:`SPOT_Z` standard deviations over its whole area and it covers at least
-:data:`MIN_HOT_PX` (hot) or :data:`MIN_COLD_PX` (cold) pixels.
+Counts are Poisson: a pixel of the view smoothed with a Gaussian of sigma ``s`` pixels whose expected
+level is ``L`` has a standard deviation of ``sqrt(L / (4 pi s^2))``. A pixel is **hot** when it lies at
+least :data:`PIXEL_Z` standard deviations above its local background and its local contrast (smoothed
+counts over that background, :mod:`bonescan.detect.reference`) is at least :data:`HOT_CONTRAST`, or,
+for large lesions, when it reaches :data:`LARGE_RATIO` times its region's normal level. Hot pixels are
+split at their uptake peaks (a watershed from each peak) so that a lesion beside a joint or the
+bladder is a spot of its own. A pixel is **cold** when it lies inside bone (two pixels in from the
+edge of the labelled bone), at most :data:`COLD_CONTRAST` times its local ceiling and at least
+:data:`COLD_PIXEL_Z` standard deviations below it. A spot is kept when its raw counts differ from the
+expectation by at least :data:`SPOT_Z` standard deviations over its whole area, it covers at least
+:data:`MIN_HOT_PX` (hot) or :data:`MIN_COLD_PX` (cold) pixels, and (cold) bone surrounds it.
+
+These thresholds find candidates generously; the classifier (:mod:`bonescan.classify`) decides which
+candidates are findings and which are normal uptake.
 """
 
 from __future__ import annotations
@@ -22,19 +27,21 @@ from scipy import ndimage
 from bonescan.anatomy.model import ViewAnatomy
 from bonescan.detect.measure import ViewGeometry, measure_spot, view_geometry
 from bonescan.detect.model import ORGAN_SHARE, Spot, SpotKind
+from bonescan.detect.plausible import plausible_region
 from bonescan.detect.reference import SMOOTHING_SIGMA_PX, NormalUptake
 from bonescan.regions import region, region_by_label
 from bonescan.study import View
 
-__all__ = ["COLD_RATIO", "HOT_CONTRAST", "LARGE_RATIO", "PIXEL_Z", "SPOT_Z", "find_spots"]
+__all__ = ["COLD_CONTRAST", "COLD_PIXEL_Z", "HOT_CONTRAST", "LARGE_RATIO", "PIXEL_Z", "SPOT_Z", "find_spots"]
 
 HOT_CONTRAST = 1.3
 LARGE_RATIO = 2.0
-COLD_RATIO = 0.6
+COLD_CONTRAST = 0.8
+COLD_PIXEL_Z = 1.5
 PIXEL_Z = 3.0
 SPOT_Z = 6.0
 MIN_HOT_PX = 4
-MIN_COLD_PX = 6
+MIN_COLD_PX = 10
 _COLD_CORE_EROSION_PX = 2
 _COLD_RING_PX = 3
 _COLD_RING_MIN_RATIO = 0.8
@@ -49,9 +56,10 @@ def _z_map(normal: NormalUptake, local: bool = False) -> NDArray[np.float32]:
     return np.asarray((normal.smoothed - level) * np.sqrt(_EFFECTIVE_PIXELS / level), dtype=np.float32)
 
 
-def _region_of(normal: NormalUptake, labels: NDArray[np.uint8], row: int, column: int) -> str:
-    label = labels[row, column] if normal.bone[row, column] else normal.nearest_label[row, column]
-    return region_by_label(int(label)).name
+def _region_of(normal: NormalUptake, anatomy: ViewAnatomy, row: int, column: int) -> str:
+    label = anatomy.labels[row, column] if normal.bone[row, column] else normal.nearest_label[row, column]
+    checked = plausible_region(int(label), row, column, anatomy.labels, anatomy.landmarks, anatomy.body)
+    return region_by_label(checked).name
 
 
 _ORGANS = {region(name).label: name for name in ("bladder", "kidney_left", "kidney_right")}
@@ -69,18 +77,24 @@ def _make_spot(
     kind: SpotKind,
     pixels: tuple[NDArray[np.intp], NDArray[np.intp]],
     normal: NormalUptake,
-    labels: NDArray[np.uint8],
+    anatomy: ViewAnatomy,
     geometry: ViewGeometry,
 ) -> Spot:
     rows, columns = pixels
+    labels = anatomy.labels
     ratio = normal.ratio[rows, columns]
     extreme = int(np.argmax(ratio) if kind is SpotKind.HOT else np.argmin(ratio))
-    background = np.minimum(normal.local, normal.level) if kind is SpotKind.HOT else normal.level
+    background = np.minimum(normal.local, normal.level) if kind is SpotKind.HOT else normal.ceiling
     expected = float(background[rows, columns].sum())
     observed = float(view.counts[rows, columns].sum())
     pixel_mm2 = view.pixel_spacing_mm[0] * view.pixel_spacing_mm[1]
-    region_name = _region_of(normal, labels, int(rows[extreme]), int(columns[extreme]))
-    contrast = float(normal.contrast[rows, columns].max()) if kind is SpotKind.HOT else 1.0
+    region_name = _region_of(normal, anatomy, int(rows[extreme]), int(columns[extreme]))
+    hot = kind is SpotKind.HOT
+    if hot:
+        contrast = float(normal.contrast[rows, columns].max())
+    else:  # how many times the bone around it exceeds the defect
+        contrast = 1.0 / max(float(normal.deficit[rows, columns].min()), 1e-3)
+    broad = float((normal.smoothed[rows, columns] / np.maximum(normal.broad[rows, columns], 1e-3)).max())
     return Spot(
         view=view.name,
         kind=kind,
@@ -94,6 +108,8 @@ def _make_spot(
         bone_fraction=float(normal.bone[rows, columns].mean()),
         normal_ratio=float(normal.smoothed[rows, columns].mean() / max(normal.reference.normal_bone, 1e-3)),
         local_contrast=contrast,
+        broad_contrast=broad if hot else 1.0,
+        relative_row=(float(rows.mean()) - geometry.body_top) / max(geometry.body_length, 1.0),
         measures=measure_spot(rows, columns, normal.smoothed, labels, region(region_name).label, geometry),
         pixel_spacing_mm=view.pixel_spacing_mm,
         organ=_organ(labels[rows, columns]),
@@ -139,38 +155,41 @@ def _split_at_peaks(candidate: NDArray[np.bool_], smoothed: NDArray[np.float32])
 def _hot_spots(
     view: View,
     normal: NormalUptake,
-    labels: NDArray[np.uint8],
-    body: NDArray[np.bool_],
+    anatomy: ViewAnatomy,
     geometry: ViewGeometry,
 ) -> list[Spot]:
     focal = (normal.contrast >= HOT_CONTRAST) & (_z_map(normal, local=True) >= PIXEL_Z)
     broad = (normal.ratio >= LARGE_RATIO) & (_z_map(normal) >= PIXEL_Z)
-    candidate = body & (focal | broad)
+    candidate = anatomy.body & (focal | broad)
     pieces = _components(_split_at_peaks(candidate, normal.smoothed), MIN_HOT_PX)
-    spots = [_make_spot(view, SpotKind.HOT, pixels, normal, labels, geometry) for pixels in pieces]
+    spots = [_make_spot(view, SpotKind.HOT, pixels, normal, anatomy, geometry) for pixels in pieces]
     return [spot for spot in spots if spot.significance >= SPOT_Z]
 
 
 def _surrounded_by_bone(pixels: tuple[NDArray[np.intp], NDArray[np.intp]], normal: NormalUptake) -> bool:
-    shape = normal.bone.shape
-    spot = np.zeros(shape, dtype=bool)
-    spot[pixels] = True
-    ring = ndimage.binary_dilation(spot, iterations=_COLD_RING_PX) & ~spot & normal.bone
-    if ring.sum() < pixels[0].size:
+    rows, columns = pixels
+    pad = _COLD_RING_PX + 1
+    top, left = max(int(rows.min()) - pad, 0), max(int(columns.min()) - pad, 0)
+    window = (slice(top, int(rows.max()) + pad + 1), slice(left, int(columns.max()) + pad + 1))
+    bone, ratio = normal.bone[window], normal.ratio[window]
+    spot = np.zeros(bone.shape, dtype=bool)
+    spot[rows - top, columns - left] = True
+    ring = ndimage.binary_dilation(spot, iterations=_COLD_RING_PX) & ~spot & bone
+    if ring.sum() < rows.size:
         return False
-    return float(normal.ratio[ring].mean()) >= _COLD_RING_MIN_RATIO
+    return float(ratio[ring].mean()) >= _COLD_RING_MIN_RATIO
 
 
-def _cold_spots(
-    view: View, normal: NormalUptake, labels: NDArray[np.uint8], geometry: ViewGeometry
-) -> list[Spot]:
+def _cold_spots(view: View, normal: NormalUptake, anatomy: ViewAnatomy, geometry: ViewGeometry) -> list[Spot]:
     core = ndimage.binary_erosion(normal.bone, iterations=_COLD_CORE_EROSION_PX)
-    candidate = core & (normal.ratio <= COLD_RATIO) & (_z_map(normal) <= -PIXEL_Z)
+    ceiling = np.maximum(normal.ceiling, 1e-3)
+    z = (normal.smoothed - ceiling) * np.sqrt(_EFFECTIVE_PIXELS / ceiling)
+    candidate = core & (normal.deficit <= COLD_CONTRAST) & (z <= -COLD_PIXEL_Z)
     spots = []
     for pixels in _components(candidate, MIN_COLD_PX):
         if not _surrounded_by_bone(pixels, normal):
             continue
-        spot = _make_spot(view, SpotKind.COLD, pixels, normal, labels, geometry)
+        spot = _make_spot(view, SpotKind.COLD, pixels, normal, anatomy, geometry)
         if spot.significance <= -SPOT_Z:
             spots.append(spot)
     return spots
@@ -194,6 +213,6 @@ def find_spots(view: View, anatomy: ViewAnatomy, normal: NormalUptake) -> list[S
         Hot spots, then cold spots, each in reading order (top to bottom).
     """
     geometry = view_geometry(anatomy.labels, anatomy.body, view.pixel_spacing_mm)
-    hot = _hot_spots(view, normal, anatomy.labels, anatomy.body, geometry)
-    cold = _cold_spots(view, normal, anatomy.labels, geometry)
+    hot = _hot_spots(view, normal, anatomy, geometry)
+    cold = _cold_spots(view, normal, anatomy, geometry)
     return sorted(hot, key=lambda s: s.centroid) + sorted(cold, key=lambda s: s.centroid)

@@ -13,7 +13,10 @@ metastatic) and which have a non-empty entry for at least one view. The others a
 
 * ``metastatic_hot``: ``malignant`` and polarity ``hot`` (or ``mixed``);
 * ``metastatic_hot_r8mm_u2``: ``metastatic_hot`` with ``radius_mm[0] >= 8`` and
-  ``uptake_ratio[0] >= 2`` (first element of each list);
+  ``uptake_ratio[0] >= 2`` (first element of each list: the tracer concentration over normal bone);
+* ``metastatic_hot_r8mm_c2``: ``metastatic_hot`` with ``radius_mm[0] >= 8`` and an image contrast
+  (the truth ``contrast`` of a view: the lesion's counts over the counts without it) of at least 2 in
+  some view; overlap, attenuation and blur make the image contrast lower than the uptake ratio;
 * ``benign_hot``: not ``malignant``, polarity ``hot`` or ``mixed``, and not an artefact;
 * ``cold``: polarity ``cold``;
 * ``artefact``: kind ``urine_contamination`` or ``injection_site``.
@@ -133,16 +136,26 @@ VIEWS = ("anterior", "posterior")
 ARTEFACT_KINDS = frozenset({"urine_contamination", "injection_site"})
 DIFFUSE_KINDS = frozenset({"super_scan"})
 PHYSIOLOGICAL = "physiological"
-LESION_CLASSES = ("metastatic_hot", "metastatic_hot_r8mm_u2", "benign_hot", "cold", "artefact")
+LESION_CLASSES = (
+    "metastatic_hot",
+    "metastatic_hot_r8mm_u2",
+    "metastatic_hot_r8mm_c2",
+    "benign_hot",
+    "cold",
+    "artefact",
+)
 FROC_THRESHOLDS = (0.0, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99)
 PATIENT_THRESHOLD = 0.5
 TARGET_SENSITIVITY = 0.90
 BAR_BENIGN_SPECIFICITY = 0.85
 BAR_REPEAT_SD = 0.10
+BAR_LESION_SENSITIVITY = 0.95
+BAR_LESION_FP = 0.3
 _COMPATIBLE = {"hot": frozenset({"hot", "mixed"}), "cold": frozenset({"cold", "mixed"})}
 _CLASS_TITLES = {
     "metastatic_hot": "metastases (hot)",
     "metastatic_hot_r8mm_u2": "metastases, radius >= 8 mm and uptake >= 2",
+    "metastatic_hot_r8mm_c2": "metastases, radius >= 8 mm and image contrast >= 2",
     "benign_hot": "benign hot findings",
     "cold": "cold findings",
     "artefact": "artefacts (urine, injection)",
@@ -201,6 +214,7 @@ class TruthLesion:
     radius_mm: float | None
     uptake_ratio: float | None
     views: Mapping[str, TruthView]
+    contrast: float | None = None
 
     @property
     def artefact(self) -> bool:
@@ -221,6 +235,8 @@ class TruthLesion:
                 and self.uptake_ratio >= 2.0
             ):
                 found.add("metastatic_hot_r8mm_u2")
+            if self.radius_mm is not None and self.radius_mm >= 8.0 and (self.contrast or 0.0) >= 2.0:
+                found.add("metastatic_hot_r8mm_c2")
         if not self.malignant and hot and not self.artefact:
             found.add("benign_hot")
         if self.polarity == "cold":
@@ -477,6 +493,14 @@ def truth_lesions(
                 radius_mm=_first(finding.get("radius_mm"), f"{what} radius_mm"),
                 uptake_ratio=_first(finding.get("uptake_ratio"), f"{what} uptake_ratio"),
                 views=views,
+                contrast=max(
+                    (
+                        float(entry["contrast"])
+                        for entry in (finding.get("views") or {}).values()
+                        if entry and "contrast" in entry
+                    ),
+                    default=None,
+                ),
             )
         )
     return tuple(lesions), excluded
@@ -710,6 +734,22 @@ def _proportion(value: Proportion) -> dict[str, Any]:
     return {"value": _round(value.value), "count": value.count, "n": value.n}
 
 
+def _reliability(pairs: list[tuple[float, bool]], bins: int) -> list[dict[str, Any]]:
+    table = []
+    for index in range(bins):
+        low, high = index / bins, (index + 1) / bins
+        inside = [(p, y) for p, y in pairs if low <= p < high or (index == bins - 1 and p == 1.0)]
+        table.append(
+            {
+                "bin": [low, high],
+                "n": len(inside),
+                "mean_predicted": _round(sum(p for p, _ in inside) / len(inside)) if inside else None,
+                "observed": _round(sum(1 for _, y in inside if y) / len(inside)) if inside else None,
+            }
+        )
+    return table
+
+
 @dataclass
 class FindingsEvaluation:
     """Lesion, patient, BSI, repeatability and timing figures of a cohort.
@@ -747,8 +787,10 @@ class FindingsEvaluation:
         """Return the false positives over the baseline scans and the number of those scans."""
         return sum(len(s.match.false_positives) for s in self.baselines), len(self.baselines)
 
-    def _calls(self) -> tuple[list[float], list[float], list[float | None]]:
-        """Positive scores, negative scores and, per metastatic hot truth, its detection's score."""
+    def _calls(
+        self, target_class: str = "metastatic_hot"
+    ) -> tuple[list[float], list[float], list[float | None]]:
+        """Positive scores, negative scores and, per truth of ``target_class``, its detection's score."""
         positives: list[float] = []
         negatives: list[float] = []
         lesion_scores: list[float | None] = []
@@ -761,15 +803,27 @@ class FindingsEvaluation:
                 elif target is not None or not lesion.physiological:
                     negatives.append(lesion.probability)
             for t, target in enumerate(match.truths):
-                if "metastatic_hot" in target.classes:
+                if target_class in target.classes:
                     found = match.prediction_of(t)
                     lesion_scores.append(None if found is None else found.probability)
         return positives, negatives, lesion_scores
 
-    def froc(self) -> list[FrocPoint]:
-        """Return the FROC points of metastatic hot lesions at :attr:`thresholds`."""
-        _, negatives, lesion_scores = self._calls()
+    def froc(self, target_class: str = "metastatic_hot") -> list[FrocPoint]:
+        """Return the FROC points of the metastatic lesions of ``target_class`` at :attr:`thresholds`.
+
+        False positives are the same for every class: positive detections that match no malignant truth.
+        """
+        _, negatives, lesion_scores = self._calls(target_class)
         return froc_points(lesion_scores, negatives, len(self.baselines), self.thresholds)
+
+    def sensitivity_at_fp(self, target_class: str, fp_per_scan: float) -> FrocPoint | None:
+        """Return the FROC point of ``target_class`` with the highest sensitivity at most ``fp_per_scan``."""
+        points = [
+            p
+            for p in self.froc(target_class)
+            if p.fp_per_scan is not None and p.fp_per_scan <= fp_per_scan and p.sensitivity is not None
+        ]
+        return max(points, key=lambda p: (p.sensitivity or 0.0, -p.threshold), default=None)
 
     def lesion_auc(self) -> tuple[float | None, int, int]:
         """Return the lesion-level AUC and the numbers of positive and negative detections."""
@@ -804,6 +858,17 @@ class FindingsEvaluation:
         """Return the highest patient threshold with a sensitivity >= ``target`` (None without cases)."""
         positives = [s.probability for s in self._patients() if s.metastatic and s.probability is not None]
         return threshold_for_sensitivity(positives, target)
+
+    def calibration(self, bins: int = 5) -> dict[str, list[dict[str, Any]]]:
+        """Return reliability tables: per probability bin, the mean prediction and the observed rate.
+
+        Lesions: every detection that is not unmatched physiological uptake, observed positive when it
+        matches a malignant truth. Patients: baseline scans, observed positive when metastatic.
+        """
+        positives, negatives, _ = self._calls()
+        lesions = [(p, True) for p in positives] + [(p, False) for p in negatives]
+        patients = [(s.probability, s.metastatic) for s in self._patients() if s.probability is not None]
+        return {"lesions": _reliability(lesions, bins), "patients": _reliability(patients, bins)}
 
     # BSI, repeatability, time ---------------------------------------------------------------------
 
@@ -928,7 +993,10 @@ class FindingsEvaluation:
             "bsi": self.bsi(),
             "repeatability": repeatability,
             "time": self.timing(),
+            "calibration": self.calibration(),
             "bars": {
+                "metastases_r8mm_c2_sensitivity_at_0.3_fp": self._lesion_bar("metastatic_hot_r8mm_c2"),
+                "metastases_r8mm_u2_sensitivity_at_0.3_fp": self._lesion_bar("metastatic_hot_r8mm_u2"),
                 "benign_specificity_at_sensitivity_0.90": {
                     "target": BAR_BENIGN_SPECIFICITY,
                     "value": _round(benign_value),
@@ -940,6 +1008,17 @@ class FindingsEvaluation:
                     "met": None if repeat_sd is None else repeat_sd <= BAR_REPEAT_SD,
                 },
             },
+        }
+
+    def _lesion_bar(self, target_class: str) -> dict[str, Any]:
+        point = self.sensitivity_at_fp(target_class, BAR_LESION_FP)
+        value = None if point is None else point.sensitivity
+        return {
+            "target": BAR_LESION_SENSITIVITY,
+            "value": _round(value),
+            "threshold": None if point is None else point.threshold,
+            "fp_per_scan": None if point is None else _round(point.fp_per_scan),
+            "met": None if value is None else value >= BAR_LESION_SENSITIVITY,
         }
 
     def to_markdown(self) -> str:
@@ -1034,6 +1113,16 @@ class FindingsEvaluation:
         bars = figures["bars"]
         lines += ["", "| Bar | Target | Value | Met |", "|---|---:|---:|---|"]
         for title, key, sign in (
+            (
+                "Metastases >= 8 mm, image contrast >= 2: sensitivity at <= 0.3 FP/scan",
+                "metastases_r8mm_c2_sensitivity_at_0.3_fp",
+                ">=",
+            ),
+            (
+                "Metastases >= 8 mm, uptake >= 2: sensitivity at <= 0.3 FP/scan",
+                "metastases_r8mm_u2_sensitivity_at_0.3_fp",
+                ">=",
+            ),
             (
                 "Specificity, benign-only, at sensitivity >= 0.90",
                 "benign_specificity_at_sensitivity_0.90",

@@ -10,6 +10,12 @@ views (a lesion hidden in one view still counts), capped at 1. The raw index is
 overlapping bone, so the raw index overstates the volume that tumour takes up; it is multiplied by a
 calibration factor fitted on simulated patients whose true BSI is known (``training/train_findings.py``,
 stored with the patient model).
+
+A **super scan** spreads tumour through the axial skeleton without focal spots, and planar images do not
+show how much of each bone it takes: the uptake is raised evenly. When the assessment sees a super scan,
+every axial region (skull, spine, sacrum, sternum, ribs, pelvis, proximal humeri and femora) is given
+at least ``diffuse_involvement``, the typical involvement of super scans in the training patients;
+that part is not scaled by the calibration. The figure is an estimate of the extent, not a measurement.
 """
 
 from __future__ import annotations
@@ -81,7 +87,10 @@ def region_involvement(judged: Sequence[JudgedFinding], anatomy: Anatomy) -> dic
 
 
 def bone_scan_index(
-    judged: Sequence[JudgedFinding], anatomy: Anatomy, calibration: float = 1.0
+    judged: Sequence[JudgedFinding],
+    anatomy: Anatomy,
+    calibration: float = 1.0,
+    diffuse_involvement: float | None = None,
 ) -> BoneScanIndex:
     """Return the Bone Scan Index of a study from its judged findings and its anatomy.
 
@@ -93,14 +102,23 @@ def bone_scan_index(
         The region labels of each view.
     calibration : float
         The factor from raw to calibrated index (see the module text).
+    diffuse_involvement : float, optional
+        For a super scan: the involvement given to every axial region (see the module text).
     """
     involvement = region_involvement(judged, anatomy)
-    contributions = {name: 100.0 * mass_fraction(name) * share for name, share in involvement.items()}
-    raw = float(sum(contributions.values()))
+    focal = {name: 100.0 * mass_fraction(name) * share for name, share in involvement.items()}
+    raw = float(sum(focal.values()))
+    region_percent = {name: calibration * value for name, value in focal.items()}
+    if diffuse_involvement is not None:
+        for entry in bone_regions():
+            diffuse = 100.0 * mass_fraction(entry.name) * diffuse_involvement
+            if entry.axial and diffuse > region_percent.get(entry.name, 0.0):
+                region_percent[entry.name] = diffuse
+                involvement[entry.name] = max(involvement.get(entry.name, 0.0), diffuse_involvement)
     return BoneScanIndex(
-        percent=calibration * raw,
+        percent=float(sum(region_percent.values())),
         raw_percent=raw,
         involvement=involvement,
-        region_percent={name: calibration * value for name, value in contributions.items()},
+        region_percent=region_percent,
         calibration=calibration,
     )

@@ -1,0 +1,117 @@
+"""Where each bone can be: a check of the region a spot is given against the body's landmarks.
+
+On a real scan the skeleton labels can be wrong in places (a faint anterior lumbar spine labelled as
+a hand, say). A spot takes the region labelled under its peak only if that region can be there:
+
+* skull, face and cervical spine: above the shoulders;
+* the thoracic cage (thoracic spine, sternum, ribs, clavicles, scapulae): between the neck and the
+  crotch; lumbar spine, sacrum and pelvis: between the shoulders and below the crotch;
+* proximal femur below the iliac crests; distal femur, tibia and fibula, and foot below the crotch;
+* distal humerus, forearm and hand away from the midline (more than a fifth of the body's width
+  at that row), since the arms hang beside the trunk.
+
+Each row limit has a margin of 5% of the body's length. Otherwise the spot takes the most frequent
+plausible bone label within :data:`SEARCH_RADIUS_PX` pixels, and if there is none, it keeps the
+label under its peak.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from bonescan.anatomy.landmarks import Landmarks
+from bonescan.regions import bone_regions, region_by_label
+
+__all__ = ["SEARCH_RADIUS_PX", "plausible_region"]
+
+SEARCH_RADIUS_PX = 15
+_MARGIN = 0.05
+_ARM_MIDLINE_SHARE = 0.2
+_ABOVE_SHOULDERS = ("skull", "facial_mandible", "cervical_spine")
+_CAGE = ("thoracic_spine", "sternum", "ribs", "clavicle", "scapula")
+_LOWER_TRUNK = ("lumbar_spine", "sacrum", "pelvis")
+_LEGS = ("femur_distal", "tibia_fibula", "foot")
+_ARMS = ("humerus_distal", "forearm", "hand")
+
+
+def _stem(name: str) -> str:
+    return name.removesuffix("_left").removesuffix("_right")
+
+
+def _row(landmarks: Landmarks, name: str) -> float | None:
+    point = landmarks.points.get(name)
+    return None if point is None else point.row
+
+
+def _row_ok(stem: str, row: float, landmarks: Landmarks, margin: float) -> bool:
+    shoulders, neck = _row(landmarks, "shoulders"), _row(landmarks, "neck")
+    crotch, iliac = _row(landmarks, "crotch"), _row(landmarks, "iliac_crests")
+    checks: list[bool] = []
+    if stem in _ABOVE_SHOULDERS and shoulders is not None:
+        checks.append(row <= shoulders + margin)
+    if stem in _CAGE and neck is not None and crotch is not None:
+        checks.append(neck - margin <= row <= crotch + margin)
+    if stem in _LOWER_TRUNK and shoulders is not None and crotch is not None:
+        checks.append(shoulders - margin <= row <= crotch + 2 * margin)
+    if stem == "femur_proximal" and iliac is not None:
+        checks.append(row >= iliac - margin)
+    if stem in _LEGS and crotch is not None:
+        checks.append(row >= crotch - margin)
+    return all(checks)
+
+
+def _is_plausible(
+    label: int, row: float, column: float, landmarks: Landmarks, body: NDArray[np.bool_], margin: float
+) -> bool:
+    stem = _stem(region_by_label(label).name)
+    if not _row_ok(stem, row, landmarks, margin):
+        return False
+    if stem in _ARMS:
+        inside = np.flatnonzero(body[round(row)])
+        if inside.size:
+            midline, width = (inside[0] + inside[-1]) / 2.0, inside[-1] - inside[0] + 1
+            return bool(abs(column - midline) > _ARM_MIDLINE_SHARE * width)
+    return True
+
+
+def plausible_region(
+    label: int,
+    row: float,
+    column: float,
+    labels: NDArray[np.uint8],
+    landmarks: Landmarks,
+    body: NDArray[np.bool_],
+) -> int:
+    """Return ``label`` if its bone can lie at (row, column), else the most frequent plausible one nearby.
+
+    Parameters
+    ----------
+    label : int
+        The bone label under the spot's peak.
+    row, column : float
+        The spot's peak (upright grid).
+    labels : ndarray of uint8
+        The view's label map.
+    landmarks : Landmarks
+        The view's landmarks.
+    body : ndarray of bool
+        The body outline.
+    """
+    rows = np.flatnonzero(body.any(axis=1))
+    margin = _MARGIN * (rows[-1] - rows[0] + 1) if rows.size else 0.0
+    if _is_plausible(label, row, column, landmarks, body, margin):
+        return label
+    top, left = max(int(row) - SEARCH_RADIUS_PX, 0), max(int(column) - SEARCH_RADIUS_PX, 0)
+    window = labels[top : int(row) + SEARCH_RADIUS_PX + 1, left : int(column) + SEARCH_RADIUS_PX + 1]
+    bones = {entry.label for entry in bone_regions()}
+    values, counts = np.unique(window, return_counts=True)
+    for value in values[np.argsort(-counts)]:
+        candidate = int(value)
+        if (
+            candidate in bones
+            and candidate != label
+            and _is_plausible(candidate, row, column, landmarks, body, margin)
+        ):
+            return candidate
+    return label

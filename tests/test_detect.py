@@ -1,0 +1,147 @@
+"""Detection on tiny, documented synthetic views with exact answers (no simulator, no network).
+
+The phantom: a 200x120 view at 2 mm, soft tissue of 4 counts per pixel inside a body rectangle, and
+two vertical "femora" (long bones, 10 px wide, 40 counts per pixel, labelled femur_proximal_left and
+femur_proximal_right). Lesions are discs added on top. Counts are Poisson with a fixed seed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bonescan.anatomy.landmarks import Landmarks
+from bonescan.anatomy.model import Anatomy, ViewAnatomy
+from bonescan.detect import SpotKind, detect
+from bonescan.detect.measure import view_geometry
+from bonescan.detect.pairing import pair_spots
+from bonescan.detect.reference import local_background, normal_uptake
+from bonescan.detect.spots import find_spots
+from bonescan.regions import region
+from bonescan.study import Study, View, ViewName
+
+ROWS, COLUMNS, SPACING = 200, 120, (2.0, 2.0)
+# Image columns of the two bones; in an anterior view the patient's left is on the image right.
+BONE_COLUMNS = {"femur_proximal_right": (30, 40), "femur_proximal_left": (80, 90)}
+
+
+def _labels(view: ViewName) -> np.ndarray:
+    labels = np.zeros((ROWS, COLUMNS), dtype=np.uint8)
+    labels[10:190, 10:110] = region("soft_tissue").label
+    for name, (first, last) in BONE_COLUMNS.items():
+        if view is ViewName.POSTERIOR:  # the posterior view is not mirrored: sides swap columns
+            first, last = COLUMNS - last, COLUMNS - first
+        labels[20:180, first:last] = region(name).label
+    return labels
+
+
+def _expected(labels: np.ndarray) -> np.ndarray:
+    expected = np.where(labels > 0, 4.0, 0.0)
+    expected[labels >= region("skull").label] = 40.0
+    return expected
+
+
+def _disc(centre: tuple[int, int], radius: float) -> np.ndarray:
+    rows, columns = np.mgrid[0:ROWS, 0:COLUMNS]
+    return np.asarray((rows - centre[0]) ** 2 + (columns - centre[1]) ** 2 <= radius**2)
+
+
+def _view_and_anatomy(
+    name: ViewName, lesions: list[tuple[tuple[int, int], float, float]], seed: int = 7
+) -> tuple[View, ViewAnatomy]:
+    labels = _labels(name)
+    expected = _expected(labels)
+    for centre, radius, factor in lesions:
+        expected[_disc(centre, radius)] *= factor
+    counts = np.random.default_rng(seed).poisson(expected).astype(np.float32)
+    view = View(name, counts, SPACING)
+    return view, ViewAnatomy(name, labels, labels > 0, Landmarks({}, {}))
+
+
+def _spots(lesions: list[tuple[tuple[int, int], float, float]], seed: int = 7) -> list:
+    view, anatomy = _view_and_anatomy(ViewName.ANTERIOR, lesions, seed)
+    return find_spots(view, anatomy, normal_uptake(view, anatomy))
+
+
+def test_normal_bone_gives_no_spot() -> None:
+    """Plain bone and soft tissue, Poisson noise only: nothing is found (five noise seeds)."""
+    for seed in range(5):
+        assert _spots([], seed) == []
+
+
+def test_hot_disc_is_found_where_it_is() -> None:
+    """A disc of radius 4 px at 3x uptake on the right femur: one hot spot at its centre."""
+    spots = _spots([((100, 35), 4.0, 3.0)])
+    assert len(spots) == 1
+    spot = spots[0]
+    assert spot.kind is SpotKind.HOT
+    assert spot.region == "femur_proximal_right"
+    row, column = spot.centroid
+    assert abs(row - 100) < 1.5 and abs(column - 35) < 1.5
+    assert 2.0 < spot.local_contrast < 3.5
+    assert spot.significance > 6.0
+    assert spot.measures.reference_ratio > 1.6  # the left femur at the mirrored place is normal
+
+
+def test_cold_disc_is_found_and_a_weak_one_is_not() -> None:
+    """A photopenic disc (10% of normal, radius 3.5 px) is cold; a 90% one is within noise."""
+    spots = _spots([((60, 85), 3.5, 0.1), ((140, 85), 3.5, 0.9)])
+    assert [spot.kind for spot in spots] == [SpotKind.COLD]
+    assert spots[0].region == "femur_proximal_left"
+    assert abs(spots[0].centroid[0] - 60) < 1.5
+
+
+def test_symmetric_spots_have_reference_ratio_near_one() -> None:
+    """The same lesion on both femora at the same height: each is about as bright as its mirror."""
+    spots = _spots([((100, 35), 4.0, 3.0), ((100, 84), 4.0, 3.0)])
+    assert len(spots) == 2
+    assert all(0.75 < spot.measures.reference_ratio < 1.33 for spot in spots)
+
+
+def test_local_background_removes_a_focal_spot_but_keeps_a_long_bone() -> None:
+    """The line opening keeps a 10-px wide bone (longer than the line) and removes a small disc."""
+    image = np.zeros((ROWS, COLUMNS), dtype=np.float32)
+    image[20:180, 30:40] = 40.0
+    image[_disc((100, 80), 4.0)] = 100.0
+    background = local_background(image, SPACING)
+    assert background[100, 35] == pytest.approx(40.0, rel=0.15)
+    assert background[100, 80] < 10.0
+
+
+def test_pairing_joins_the_same_lesion_in_both_views() -> None:
+    """A lesion of the left femur at column 85 (anterior) lies at column 34 in the posterior view."""
+    front = _view_and_anatomy(ViewName.ANTERIOR, [((100, 85), 4.0, 3.0)])
+    back = _view_and_anatomy(ViewName.POSTERIOR, [((101, COLUMNS - 1 - 85), 4.0, 3.0)], seed=8)
+    study = Study((front[0], back[0]))
+    findings = detect(study, Anatomy((front[1], back[1]), "test"))
+    assert len(findings.findings) == 1
+    finding = findings.findings[0]
+    assert set(finding.spots) == {ViewName.ANTERIOR, ViewName.POSTERIOR}
+    assert finding.region == "femur_proximal_left"
+
+
+def test_pairing_keeps_lesions_of_opposite_sides_apart() -> None:
+    """The same image column in both views is the opposite side of the patient: two findings."""
+    front = _view_and_anatomy(ViewName.ANTERIOR, [((100, 85), 4.0, 3.0)])
+    back = _view_and_anatomy(ViewName.POSTERIOR, [((100, 85), 4.0, 3.0)], seed=8)
+    spots = {
+        name: find_spots(v, a, normal_uptake(v, a))
+        for name, (v, a) in ((ViewName.ANTERIOR, front), (ViewName.POSTERIOR, back))
+    }
+    findings = pair_spots(
+        spots,
+        {ViewName.ANTERIOR: front[0], ViewName.POSTERIOR: back[0]},
+        {ViewName.ANTERIOR: front[1].body, ViewName.POSTERIOR: back[1].body},
+    )
+    assert len(findings) == 2
+    assert {f.region for f in findings} == {"femur_proximal_left", "femur_proximal_right"}
+
+
+def test_joint_distance_is_measured_from_where_two_bones_meet() -> None:
+    """A femur above a tibia: a pixel 10 rows above their meeting line is about 10 px from the knee."""
+    labels = np.zeros((100, 40), dtype=np.uint8)
+    labels[10:50, 15:25] = region("femur_distal_left").label
+    labels[50:90, 15:25] = region("tibia_fibula_left").label
+    geometry = view_geometry(labels, labels > 0, (1.0, 1.0))
+    assert geometry.joint_distance_px[50, 20] == 0.0
+    assert 7.0 <= geometry.joint_distance_px[38, 20] <= 10.0
