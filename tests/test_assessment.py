@@ -162,13 +162,12 @@ def test_real_scan_knees_degenerative_bladder_physiological(nm1_result: dict) ->
     assert any(label == "physiological" and name == "bladder" for label, _, name in spots)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap (issue 5): a solitary lower-lumbar spot of NM1 is scored as a likely metastasis "
-    "and the patient model, trained on simulated patients only, gives the scan a high probability",
-)
 def test_real_scan_patient_probability_is_low(nm1_result: dict) -> None:
-    assert nm1_result["patient"]["metastasis_probability"] < 0.2
+    """NM1: no likely metastasis, a low patient probability, and the knees named as knees."""
+    patient = nm1_result["patient"]
+    assert patient["metastasis_probability"] < 0.2
+    assert patient["hotspot_count"] == 0
+    assert "right knee and left knee" in patient["impression"]
 
 
 def test_head_down_input_reports_positions_in_its_stored_grid(metastatic_case: Path, tmp_path: Path) -> None:

@@ -145,3 +145,28 @@ def test_joint_distance_is_measured_from_where_two_bones_meet() -> None:
     geometry = view_geometry(labels, labels > 0, (1.0, 1.0))
     assert geometry.joint_distance_px[50, 20] == 0.0
     assert 7.0 <= geometry.joint_distance_px[38, 20] <= 10.0
+
+
+def test_an_arm_label_on_the_midline_is_not_taken() -> None:
+    """A spot labelled 'hand' in the middle of the trunk takes the spine label next to it; with no
+    plausible bone nearby it becomes soft tissue. A hand beside the thigh keeps its label."""
+    from bonescan.anatomy.landmarks import Landmark
+    from bonescan.detect.plausible import plausible_region
+
+    labels = np.zeros((400, 200), dtype=np.uint8)
+    body = np.zeros((400, 200), dtype=bool)
+    body[20:390, 20:180] = True
+    labels[100:300, 95:105] = region("lumbar_spine").label
+    hand = region("hand_right").label
+    labels[200:210, 98:108] = hand
+    marks = Landmarks(
+        {
+            name: Landmark(row, 1.0, "test")
+            for name, row in (("neck", 60.0), ("shoulders", 80.0), ("iliac_crests", 240.0), ("crotch", 300.0))
+        },
+        {},
+    )
+    assert plausible_region(hand, 205, 103, labels, marks, body) == region("lumbar_spine").label
+    alone = np.where(labels == region("lumbar_spine").label, 0, labels).astype(np.uint8)
+    assert plausible_region(hand, 205, 103, alone, marks, body) == region("soft_tissue").label
+    assert plausible_region(hand, 320, 30, labels, marks, body) == hand

@@ -2,18 +2,20 @@
 
 Usage (from the repository root)::
 
-    bonescan simulate --out .cache/findings/train-3001 --cohort 300 --seed 3001
-    python training/train_findings.py extract --out .cache/findings/train.npz .cache/findings/train-3001
-    python training/train_findings.py fit --data .cache/findings/train.npz
-    python training/train_findings.py patient .cache/findings/train-3001
+    bonescan simulate --out .cache/v2/train-3001 --cohort 400 --seed 3001
+    bonescan simulate --out .cache/v2/train-3002 --cohort 250 --seed 3002
+    python training/train_findings.py extract --out .cache/v2/train-3001.npz .cache/v2/train-3001
+    python training/train_findings.py fit --data .cache/v2/train-3001.npz
+    python training/train_findings.py patient .cache/v2/train-3002
 
 Seeds 3001-3099 are for training only. ``extract`` runs bonescan's own anatomy and detection on every
 baseline scan and labels each candidate finding with the class of the truth finding it shows
-(``normal`` when it shows none; candidates in the bladder or a kidney and unmatched candidates of
-super-scan patients are left out). ``fit`` trains a two-layer perceptron (torch, full batch, Adam,
-weight decay) and writes ``src/bonescan/classify/weights/findings.json``. ``patient`` runs the full
-analysis with that model and fits the patient-level model and the BSI calibration
-(``src/bonescan/classify/weights/patient.json``).
+(``normal`` when it shows none), keeping the patch around it; candidates in the bladder or a kidney
+and unmatched candidates of super-scan patients are left out. ``fit`` trains a small CNN on the
+patch around each candidate joined with its features (``training/patchnet.py``; torch, Adam, cosine
+schedule, left-right flips), exports it to ONNX and writes ``findings.onnx`` and ``findings.json`` in
+``src/bonescan/classify/weights``. ``patient`` runs the full analysis with that model and fits the
+patient-level model, the BSI calibration and the super-scan rule (``weights/patient.json``).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -35,10 +38,11 @@ from truth_match import matching_truth, truth_class
 from bonescan import load_study
 from bonescan.anatomy import segment
 from bonescan.assessment.patient import PatientModel, axial_over_long_bones, patient_features
-from bonescan.classify.features import feature_matrix
+from bonescan.classify.features import FEATURE_NAMES, feature_matrix
 from bonescan.classify.judge import judge_findings
-from bonescan.classify.model import NORMAL, FindingModel
+from bonescan.classify.model import NORMAL, load_finding_model
 from bonescan.detect import detect
+from bonescan.detect.patches import PATCH_PX
 from bonescan.quantify.bsi import bone_scan_index
 from bonescan.regions import bone_regions, mass_fraction
 
@@ -53,7 +57,7 @@ def _size(match: dict[str, Any] | None) -> list[float]:
     return [float(match["radius_mm"][0]), float(match["uptake_ratio"][0]), float(contrast)]
 
 
-def _case(case: Path) -> tuple[np.ndarray, list[str], str, list[list[float]]]:
+def _case(case: Path) -> tuple[np.ndarray, list[str], str, list[list[float]], np.ndarray]:
     study = load_study(case / "baseline.dcm")
     truth = json.loads((case / "baseline.truth.json").read_text())
     findings = detect(study, segment(study)).findings
@@ -69,7 +73,10 @@ def _case(case: Path) -> tuple[np.ndarray, list[str], str, list[list[float]]]:
         keep.append(index)
         classes.append(NORMAL if match is None else str(truth_class(match["kind"])))
         sizes.append(_size(match))
-    return features[keep], classes, case.name, sizes
+    patches = (
+        np.stack([findings[i].main.patch for i in keep]) if keep else np.zeros((0, 3, 32, 32), np.float32)
+    )
+    return features[keep], classes, case.name, sizes, patches.astype(np.float16)
 
 
 def extract(out: Path, cohorts: list[Path], workers: int) -> None:
@@ -77,9 +84,10 @@ def extract(out: Path, cohorts: list[Path], workers: int) -> None:
     cases = sorted(
         case for cohort in cohorts for case in cohort.glob("case*") if (case / "baseline.dcm").exists()
     )
-    rows, classes, names, sizes = [], [], [], []
+    rows, classes, names, sizes, patches = [], [], [], [], []
     with ProcessPoolExecutor(workers) as pool:
-        for features, labels, name, size in pool.map(_case, cases, chunksize=4):
+        for features, labels, name, size, patch in pool.map(_case, cases, chunksize=4):
+            patches.append(patch)
             rows.append(features)
             classes += labels
             names += [name] * len(labels)
@@ -91,6 +99,7 @@ def extract(out: Path, cohorts: list[Path], workers: int) -> None:
         classes=np.array(classes),
         cases=np.array(names),
         truth_size=np.array(sizes).reshape(-1, 3),
+        patches=np.concatenate(patches),
     )
     logger.info(
         "%d candidates from %d scans: %s",
@@ -100,60 +109,78 @@ def extract(out: Path, cohorts: list[Path], workers: int) -> None:
     )
 
 
-def _train_mlp(
-    x: np.ndarray, y: np.ndarray, classes: int, hidden: int, epochs: int, seed: int
-) -> list[tuple[np.ndarray, np.ndarray]]:
-    import torch  # training only
+def _train_patchnet(
+    x: np.ndarray, patches: np.ndarray, y: np.ndarray, classes: int, epochs: int, seed: int
+) -> torch.nn.Module:
+    from patchnet import PatchNet
 
     torch.manual_seed(seed)
-    net = torch.nn.Sequential(
-        torch.nn.Linear(x.shape[1], hidden),
-        torch.nn.ReLU(),
-        torch.nn.Linear(hidden, hidden),
-        torch.nn.ReLU(),
-        torch.nn.Linear(hidden, classes),
+    rng = np.random.default_rng(seed)
+    net = PatchNet(x.shape[1], classes)
+    optimiser = torch.optim.Adam(net.parameters(), lr=2e-3, weight_decay=1e-4)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=epochs)
+    features, targets, images = torch.tensor(x, dtype=torch.float32), torch.tensor(y), torch.tensor(patches)
+    for epoch in range(epochs):
+        net.train()
+        order = rng.permutation(len(y))
+        for start in range(0, len(order), 256):
+            batch = order[start : start + 256]
+            image = images[batch]
+            if epoch % 2:  # left-right flip: the mirrored channel stays the other side
+                image = torch.flip(image, [3])
+            loss = torch.nn.functional.cross_entropy(net(image, features[batch]), targets[batch])
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+        schedule.step()
+        logger.info("epoch %d loss %.4f", epoch + 1, float(loss.detach()))
+    return net.eval()
+
+
+def _export_onnx(net: torch.nn.Module, features: int, path: Path) -> None:
+    example = (torch.zeros(1, 3, PATCH_PX, PATCH_PX), torch.zeros(1, features))
+    torch.onnx.export(
+        net,
+        example,
+        str(path),
+        input_names=["patch", "features"],
+        output_names=["scores"],
+        dynamic_axes={"patch": {0: "n"}, "features": {0: "n"}, "scores": {0: "n"}},
+        opset_version=17,
+        dynamo=False,
     )
-    optimiser = torch.optim.Adam(net.parameters(), lr=3e-3, weight_decay=1e-4)
-    features, targets = torch.tensor(x, dtype=torch.float32), torch.tensor(y)
-    for _ in range(epochs):
-        optimiser.zero_grad()
-        loss = torch.nn.functional.cross_entropy(net(features), targets)
-        loss.backward()
-        optimiser.step()
-    logger.info("final training loss %.4f", float(loss))
-    linear = [module for module in net if isinstance(module, torch.nn.Linear)]
-    return [
-        (m.weight.detach().double().numpy().T.copy(), m.bias.detach().double().numpy().copy()) for m in linear
-    ]
 
 
-def fit(data: Path, hidden: int, epochs: int, seed: int) -> None:
+def fit(data: Path, epochs: int, seed: int) -> None:
     """Fit the finding classifier on ``data`` and write it into the package."""
     loaded = np.load(data)
-    x, names = loaded["features"], loaded["classes"]
+    x, names, patches = loaded["features"], loaded["classes"], loaded["patches"].astype(np.float32)
     classes = tuple([NORMAL, *sorted(set(names.tolist()) - {NORMAL})])
     y = np.array([classes.index(name) for name in names])
     mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-6
-    layers = _train_mlp((x - mean) / scale, y, len(classes), hidden, epochs, seed)
-    model = FindingModel(
-        classes=classes,
-        mean=mean,
-        scale=scale,
-        layers=tuple(layers),
-        description={
-            "name": "findings-mlp-1",
+    net = _train_patchnet((x - mean) / scale, patches, y, len(classes), epochs, seed)
+    WEIGHTS.mkdir(parents=True, exist_ok=True)
+    _export_onnx(net, x.shape[1], WEIGHTS / "findings.onnx")
+    description = {
+        "features": list(FEATURE_NAMES),
+        "classes": list(classes),
+        "mean": mean.tolist(),
+        "scale": scale.tolist(),
+        "onnx": "findings.onnx",
+        "patch_px": PATCH_PX,
+        "description": {
+            "name": "findings-patchnet-1",
             "trained_on": str(data),
             "candidates": len(y),
             "class_counts": {name: int((y == index).sum()) for index, name in enumerate(classes)},
-            "hidden": [hidden, hidden],
             "epochs": epochs,
             "seed": seed,
         },
-    )
-    accuracy = float((model.probabilities(x).argmax(axis=1) == y).mean())
+    }
+    (WEIGHTS / "findings.json").write_text(json.dumps(description, indent=1) + "\n")
+    model = load_finding_model(WEIGHTS / "findings.json")
+    accuracy = float((model.probabilities(x, patches).argmax(axis=1) == y).mean())
     logger.info("training accuracy %.3f over %d candidates", accuracy, len(y))
-    WEIGHTS.mkdir(parents=True, exist_ok=True)
-    (WEIGHTS / "findings.json").write_text(json.dumps(model.to_json()) + "\n")
 
 
 def _patient_case(case: Path) -> dict[str, Any]:
@@ -259,8 +286,7 @@ def main(argv: list[str] | None = None) -> None:
     first.add_argument("cohorts", type=Path, nargs="+")
     second = stages.add_parser("fit")
     second.add_argument("--data", type=Path, required=True)
-    second.add_argument("--hidden", type=int, default=64)
-    second.add_argument("--epochs", type=int, default=300)
+    second.add_argument("--epochs", type=int, default=16)
     second.add_argument("--seed", type=int, default=0)
     third = stages.add_parser("patient")
     third.add_argument("--workers", type=int, default=2)
@@ -270,7 +296,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.stage == "extract":
         extract(args.out, args.cohorts, args.workers)
     elif args.stage == "fit":
-        fit(args.data, args.hidden, args.epochs, args.seed)
+        fit(args.data, args.epochs, args.seed)
     else:
         fit_patient(args.cohorts, args.workers, args.penalty)
 

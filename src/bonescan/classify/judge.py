@@ -141,6 +141,12 @@ def _scored(
     return JudgedFinding(finding, label, malignant, probabilities, reasons_for(finding, label, findings))
 
 
+def _patches(findings: Sequence[Finding], size: int) -> NDArray[np.float32]:
+    empty = np.zeros((3, size, size), dtype=np.float32)
+    stack = [finding.main.patch if finding.main.patch is not None else empty for finding in findings]
+    return np.stack(stack) if stack else np.zeros((0, 3, size, size), dtype=np.float32)
+
+
 def judge_findings(findings: Sequence[Finding], model: FindingModel | None = None) -> list[JudgedFinding]:
     """Label every finding, score its metastasis probability and drop normal uptake.
 
@@ -157,7 +163,7 @@ def judge_findings(findings: Sequence[Finding], model: FindingModel | None = Non
         The findings that are not normal uptake, in the order given.
     """
     chosen = model or load_finding_model()
-    scores = chosen.probabilities(feature_matrix(findings))
+    scores = chosen.probabilities(feature_matrix(findings), _patches(findings, chosen.patch_px))
     judged = []
     for finding, row in zip(findings, scores, strict=True):
         if finding.main.organ is not None:

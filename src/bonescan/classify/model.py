@@ -1,16 +1,19 @@
-"""The finding classifier: a small multilayer perceptron over :data:`FEATURE_NAMES`.
+"""The finding classifier: a small CNN on the image around a spot, joined with the spot's features.
 
-Its weights are trained on simulated cohorts by ``training/train_findings.py`` and shipped as JSON in
-``bonescan/classify/weights/findings.json``; nothing is downloaded. The class ``normal`` stands for
-candidate spots that are normal uptake (a joint, a vertebra brighter than the gap next to it); the
-others are the labels of :data:`FINDING_LABELS`. Features are standardised, pass through ReLU layers and
-a softmax; it runs in numpy (no deep-learning library at run time). Probabilities were checked for
-calibration on held-out simulated scans (see ``docs/performance.md``).
+The network (``training/patchnet.py``) takes the three-channel patch around the finding's main spot
+(:mod:`bonescan.detect.patches`) and the standardised :data:`FEATURE_NAMES`, and gives a score per
+class; a softmax turns them into probabilities. It is trained on simulated cohorts by
+``training/train_findings.py`` and shipped as ONNX (``bonescan/classify/weights/findings.onnx``, run
+with onnxruntime) with a JSON description (classes, standardisation); nothing is downloaded. The class
+``normal`` stands for candidate spots that are normal uptake (a joint, a vertebra next to a disc, the
+tip of a bone); the others are the labels of :data:`FINDING_LABELS`. The reliability of the
+probabilities on held-out simulated scans is in ``docs/performance.md``.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -21,7 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from bonescan.classify.features import FEATURE_NAMES
-from bonescan.errors import InputError
+from bonescan.errors import BonescanError, InputError
 
 __all__ = ["FINDING_LABELS", "NORMAL", "FindingModel", "load_finding_model"]
 
@@ -40,6 +43,8 @@ FINDING_LABELS: tuple[str, ...] = (
     "indeterminate",
 )
 
+_Scorer = Callable[[NDArray[np.float32], NDArray[np.float32]], NDArray[np.float32]]
+
 
 def _softmax(scores: NDArray[np.float64]) -> NDArray[np.float64]:
     shifted = np.exp(scores - scores.max(axis=1, keepdims=True))
@@ -48,64 +53,76 @@ def _softmax(scores: NDArray[np.float64]) -> NDArray[np.float64]:
 
 @dataclass(frozen=True, eq=False)
 class FindingModel:
-    """Standardisation, layers and class names of the finding classifier."""
+    """Standardisation, scorer and class names of the finding classifier."""
 
     classes: tuple[str, ...]
     mean: NDArray[np.float64]
     scale: NDArray[np.float64]
-    layers: tuple[tuple[NDArray[np.float64], NDArray[np.float64]], ...]
+    scorer: _Scorer
+    patch_px: int
     description: dict[str, Any]
 
-    def standardise(self, features: NDArray[np.float64]) -> NDArray[np.float64]:
-        """Return ``features`` centred and scaled as in training."""
-        return np.asarray((features - self.mean) / self.scale)
+    def probabilities(
+        self, features: NDArray[np.float64], patches: NDArray[np.float32]
+    ) -> NDArray[np.float64]:
+        """Return one row of class probabilities (in :attr:`classes` order) per finding.
 
-    def probabilities(self, features: NDArray[np.float64]) -> NDArray[np.float64]:
-        """Return one row of class probabilities (in :attr:`classes` order) per row of ``features``."""
+        Parameters
+        ----------
+        features : ndarray, shape (n, len(FEATURE_NAMES))
+            The findings' features (:func:`~bonescan.classify.features.feature_matrix`).
+        patches : ndarray, shape (n, 3, patch_px, patch_px)
+            The patches around their main spots.
+        """
         if features.shape[0] == 0:
             return np.zeros((0, len(self.classes)))
-        values = self.standardise(features)
-        for index, (weights, bias) in enumerate(self.layers):
-            values = values @ weights + bias
-            if index < len(self.layers) - 1:
-                values = np.maximum(values, 0.0)
-        return _softmax(values)
-
-    def to_json(self) -> dict[str, Any]:
-        """Return the model as the JSON document it is shipped as."""
-        return {
-            "features": list(FEATURE_NAMES),
-            "classes": list(self.classes),
-            "mean": self.mean.tolist(),
-            "scale": self.scale.tolist(),
-            "layers": [{"weights": w.tolist(), "bias": b.tolist()} for w, b in self.layers],
-            "description": self.description,
-        }
+        standard = np.asarray((features - self.mean) / self.scale, dtype=np.float32)
+        scores = self.scorer(np.asarray(patches, dtype=np.float32), standard)
+        return _softmax(np.asarray(scores, dtype=np.float64))
 
 
-def _from_json(document: dict[str, Any], source: str) -> FindingModel:
+def _onnx_scorer(path: Path) -> _Scorer:
+    try:
+        import onnxruntime
+    except ImportError as error:  # pragma: no cover - a dependency
+        raise BonescanError("onnxruntime is not installed; reinstall bonescan") from error
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+    def score(patches: NDArray[np.float32], features: NDArray[np.float32]) -> NDArray[np.float32]:
+        return np.asarray(session.run(None, {"patch": patches, "features": features})[0], dtype=np.float32)
+
+    return score
+
+
+def _from_json(document: dict[str, Any], folder: Path, source: str) -> FindingModel:
     if tuple(document.get("features", ())) != FEATURE_NAMES:
         raise InputError(source, "the finding model was trained on other features; retrain it")
+    weights = folder / str(document["onnx"])
+    if not weights.is_file():
+        raise BonescanError(f"{weights}: the finding classifier is missing from this installation")
     return FindingModel(
         classes=tuple(document["classes"]),
         mean=np.asarray(document["mean"], dtype=np.float64),
         scale=np.asarray(document["scale"], dtype=np.float64),
-        layers=tuple(
-            (np.asarray(layer["weights"], dtype=np.float64), np.asarray(layer["bias"], dtype=np.float64))
-            for layer in document["layers"]
-        ),
+        scorer=_onnx_scorer(weights),
+        patch_px=int(document["patch_px"]),
         description=dict(document.get("description", {})),
     )
 
 
 @cache
 def _shipped() -> FindingModel:
-    text = resources.files("bonescan.classify").joinpath("weights/findings.json").read_text()
-    return _from_json(json.loads(text), "bonescan/classify/weights/findings.json")
+    folder = Path(str(resources.files("bonescan.classify") / "weights"))
+    return _from_json(
+        json.loads((folder / "findings.json").read_text()), folder, str(folder / "findings.json")
+    )
 
 
 def load_finding_model(path: str | Path | None = None) -> FindingModel:
-    """Load the finding classifier: the one shipped with bonescan, or one from ``path``."""
+    """Load the finding classifier: the one shipped with bonescan, or the description at ``path``."""
     if path is None:
         return _shipped()
     source = Path(path)
@@ -113,4 +130,4 @@ def load_finding_model(path: str | Path | None = None) -> FindingModel:
         document = json.loads(source.read_text())
     except (OSError, ValueError) as error:
         raise InputError(source, f"cannot read the finding model: {error}") from error
-    return _from_json(document, str(source))
+    return _from_json(document, source.parent, str(source))

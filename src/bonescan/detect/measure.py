@@ -7,7 +7,8 @@
   uptake; high for a focal lesion.
 * **Joint distance**: from the spot's centre to the nearest place where two bones that form a joint
   meet in the label map (shoulder, elbow, wrist, hip, knee, ankle, sacroiliac, sternoclavicular and
-  acromioclavicular joints).
+  acromioclavicular joints). A knee and an ankle are told apart by the nearer landmark row (knees or
+  soles) when the view has both, since the labels of the lower leg can be wrong on a real scan.
 * **Elongation**: the ratio of the long to the short axis of the spot (square root of the ratio of
   the eigenvalues of its pixel covariance).
 * **Region fraction**: the spot's share of the pixels of its region in that view (whole-bone
@@ -23,6 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage
 
+from bonescan.anatomy.landmarks import Landmarks
 from bonescan.regions import region
 
 __all__ = ["JOINTS", "JOINT_NAMES", "SpotMeasures", "ViewGeometry", "measure_spot", "view_geometry"]
@@ -67,6 +69,8 @@ class ViewGeometry:
     region_areas: NDArray[np.intp]
     body_top: float = 0.0
     body_length: float = 1.0
+    knee_row: float | None = None
+    sole_row: float | None = None
 
 
 @dataclass(frozen=True)
@@ -112,7 +116,10 @@ def _joint_map(labels: NDArray[np.uint8]) -> NDArray[np.int8]:
 
 
 def view_geometry(
-    labels: NDArray[np.uint8], body: NDArray[np.bool_], spacing_mm: tuple[float, float]
+    labels: NDArray[np.uint8],
+    body: NDArray[np.bool_],
+    spacing_mm: tuple[float, float],
+    landmarks: Landmarks | None = None,
 ) -> ViewGeometry:
     """Return the body midline and the distance of every pixel to the nearest joint."""
     rows, columns = np.nonzero(body)
@@ -121,14 +128,17 @@ def view_geometry(
     length = float(rows.max() - rows.min() + 1) if rows.size else float(labels.shape[0])
     joints = _joint_map(labels)
     areas = np.bincount(labels.ravel(), minlength=256)
+    points = landmarks.points if landmarks is not None else {}
+    knee, sole = (points[name].row if name in points else None for name in ("knees", "soles"))
     if not joints.any():
         far = np.full(labels.shape, np.inf, dtype=np.float32)
-        return ViewGeometry(
-            midline, far, np.zeros(labels.shape, dtype=np.int8), spacing_mm, areas, top, length
-        )
+        none = np.zeros(labels.shape, dtype=np.int8)
+        return ViewGeometry(midline, far, none, spacing_mm, areas, top, length, knee, sole)
     distance, indices = ndimage.distance_transform_edt(joints == 0, return_indices=True)
     nearest = joints[indices[0], indices[1]]
-    return ViewGeometry(midline, distance.astype(np.float32), nearest, spacing_mm, areas, top, length)
+    return ViewGeometry(
+        midline, distance.astype(np.float32), nearest, spacing_mm, areas, top, length, knee, sole
+    )
 
 
 def _mean_at(image: NDArray[np.float32], rows: NDArray[np.intp], columns: NDArray[np.intp]) -> float | None:
@@ -178,5 +188,15 @@ def measure_spot(
         joint_distance_mm=float(geometry.joint_distance_px[centre]) * float(np.mean(geometry.spacing_mm)),
         elongation=_elongation(rows, columns),
         region_fraction=float(rows.size / region_size) if region_size else 0.0,
-        nearest_joint=JOINT_NAMES[joint - 1] if (joint := int(geometry.nearest_joint[centre])) else None,
+        nearest_joint=_joint_name(int(geometry.nearest_joint[centre]), float(rows.mean()), geometry),
     )
+
+
+def _joint_name(joint: int, row: float, geometry: ViewGeometry) -> str | None:
+    """Name the joint; a knee or an ankle by the nearer landmark row when the labels disagree."""
+    if not joint:
+        return None
+    name = JOINT_NAMES[joint - 1]
+    if name in ("knee", "ankle") and geometry.knee_row is not None and geometry.sole_row is not None:
+        return "knee" if abs(row - geometry.knee_row) < abs(row - geometry.sole_row) else "ankle"
+    return name

@@ -93,6 +93,8 @@ class Spot:
         The view's pixel spacing (row, column).
     organ : str or None
         The organ (bladder, kidney) that holds at least :data:`ORGAN_SHARE` of its pixels, if any.
+    patch : ndarray of float32 or None
+        The image around it for the classifier (:func:`bonescan.detect.patches.spot_patch`).
     """
 
     view: ViewName
@@ -112,6 +114,7 @@ class Spot:
     measures: SpotMeasures
     pixel_spacing_mm: tuple[float, float]
     organ: str | None = None
+    patch: NDArray[np.float32] | None = None
 
     @property
     def centroid(self) -> tuple[float, float]:

@@ -11,8 +11,8 @@ a hand, say). A spot takes the region labelled under its peak only if that regio
   at that row), since the arms hang beside the trunk.
 
 Each row limit has a margin of 5% of the body's length. Otherwise the spot takes the most frequent
-plausible bone label within :data:`SEARCH_RADIUS_PX` pixels, and if there is none, it keeps the
-label under its peak.
+plausible bone label within :data:`SEARCH_RADIUS_PX` pixels, and if there is none, soft tissue (a
+spot that no bone can explain, such as urine on the skin).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from bonescan.anatomy.landmarks import Landmarks
-from bonescan.regions import bone_regions, region_by_label
+from bonescan.regions import bone_regions, region, region_by_label
 
 __all__ = ["SEARCH_RADIUS_PX", "plausible_region"]
 
@@ -83,7 +83,7 @@ def plausible_region(
     landmarks: Landmarks,
     body: NDArray[np.bool_],
 ) -> int:
-    """Return ``label`` if its bone can lie at (row, column), else the most frequent plausible one nearby.
+    """Return ``label`` if its bone can lie at (row, column), else a plausible one nearby, else soft tissue.
 
     Parameters
     ----------
@@ -114,4 +114,4 @@ def plausible_region(
             and _is_plausible(candidate, row, column, landmarks, body, margin)
         ):
             return candidate
-    return label
+    return region("soft_tissue").label

@@ -73,6 +73,17 @@ class NormalUptake:
         return np.asarray(self.smoothed / np.maximum(self.local, 1e-3), dtype=np.float32)
 
     @cached_property
+    def log_uptake(self) -> NDArray[np.float32]:
+        """Log of the smoothed uptake over the normal bone level (floored at 0.05)."""
+        level = max(self.reference.normal_bone, 1e-3)
+        return np.asarray(np.log(np.maximum(self.smoothed / level, 0.05)), dtype=np.float32)
+
+    @cached_property
+    def log_contrast(self) -> NDArray[np.float32]:
+        """Log of the local contrast (floored at 0.05)."""
+        return np.asarray(np.log(np.maximum(self.contrast, 0.05)), dtype=np.float32)
+
+    @cached_property
     def deficit(self) -> NDArray[np.float32]:
         """Smoothed uptake over the local ceiling: below 1 in a photopenic defect."""
         return np.asarray(self.smoothed / np.maximum(self.ceiling, 1e-3), dtype=np.float32)

@@ -27,6 +27,7 @@ from scipy import ndimage
 from bonescan.anatomy.model import ViewAnatomy
 from bonescan.detect.measure import ViewGeometry, measure_spot, view_geometry
 from bonescan.detect.model import ORGAN_SHARE, Spot, SpotKind
+from bonescan.detect.patches import spot_patch
 from bonescan.detect.plausible import plausible_region
 from bonescan.detect.reference import SMOOTHING_SIGMA_PX, NormalUptake
 from bonescan.regions import region, region_by_label
@@ -113,6 +114,7 @@ def _make_spot(
         measures=measure_spot(rows, columns, normal.smoothed, labels, region(region_name).label, geometry),
         pixel_spacing_mm=view.pixel_spacing_mm,
         organ=_organ(labels[rows, columns]),
+        patch=spot_patch(normal, geometry, float(rows.mean()), float(columns.mean())),
     )
 
 
@@ -212,7 +214,7 @@ def find_spots(view: View, anatomy: ViewAnatomy, normal: NormalUptake) -> list[S
     list of Spot
         Hot spots, then cold spots, each in reading order (top to bottom).
     """
-    geometry = view_geometry(anatomy.labels, anatomy.body, view.pixel_spacing_mm)
+    geometry = view_geometry(anatomy.labels, anatomy.body, view.pixel_spacing_mm, anatomy.landmarks)
     hot = _hot_spots(view, normal, anatomy, geometry)
     cold = _cold_spots(view, normal, anatomy, geometry)
     return sorted(hot, key=lambda s: s.centroid) + sorted(cold, key=lambda s: s.centroid)

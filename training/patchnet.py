@@ -1,0 +1,36 @@
+"""The finding classifier with eyes: a small CNN on the patch around a spot, joined with its features."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+class PatchNet(nn.Module):
+    """Three convolution blocks on a 3x32x32 patch, pooled, concatenated with the features, then an MLP."""
+
+    def __init__(self, features: int, classes: int, width: int = 16, hidden: int = 64) -> None:
+        super().__init__()
+        self.image = nn.Sequential(
+            nn.Conv2d(3, width, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(width, 2 * width, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(2 * width, 4 * width, 3, padding=1),
+            nn.ReLU(),
+            nn.AdaptiveMaxPool2d(1),
+            nn.Flatten(),
+        )
+        self.head = nn.Sequential(
+            nn.Linear(4 * width + features, hidden),
+            nn.ReLU(),
+            nn.Linear(hidden, hidden),
+            nn.ReLU(),
+            nn.Linear(hidden, classes),
+        )
+
+    def forward(self, patch: torch.Tensor, features: torch.Tensor) -> torch.Tensor:
+        """Return class scores (logits)."""
+        return self.head(torch.cat([self.image(patch), features], dim=1))
