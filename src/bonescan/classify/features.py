@@ -14,7 +14,6 @@ import numpy as np
 from numpy.typing import NDArray
 
 from bonescan.detect.model import Finding, SpotKind
-from bonescan.regions import region
 
 __all__ = ["FEATURE_NAMES", "REGION_GROUPS", "feature_matrix", "region_group"]
 
@@ -151,8 +150,3 @@ def feature_matrix(findings: Sequence[Finding]) -> NDArray[np.float64]:
     strong = sum(1 for f in findings if f.kind is SpotKind.HOT and f.main.local_contrast >= _STRONG_CONTRAST)
     rows = [_features(finding, findings, strong) for finding in findings]
     return np.asarray(rows, dtype=np.float64).reshape(len(rows), len(FEATURE_NAMES))
-
-
-def is_axial(name: str) -> bool:
-    """Return whether region ``name`` belongs to the axial skeleton."""
-    return region(name).axial
