@@ -216,3 +216,20 @@ def test_evaluate_findings_command_scores_a_small_cohort(tmp_path: Path) -> None
     assert figures["scans"] == {"cases": 3, "baseline": 3, "repeat": 3}
     assert figures["repeatability"]["pairs"] == 3
     assert figures["time"]["n"] == 6
+
+
+def test_a_research_png_pair_is_analysed_with_a_warning(metastatic_case: Path, tmp_path: Path) -> None:
+    """8-bit exports (dark bone on white) are read and analysed; the result says they are not counts."""
+    from PIL import Image
+
+    study = load_study(metastatic_case / "baseline.dcm")
+    paths = {}
+    for view in study.views:
+        grey = np.clip(view.counts / np.percentile(view.counts, 99.9) * 255, 0, 255).astype(np.uint8)
+        paths[view.name.value] = tmp_path / f"{view.name.value}.png"
+        Image.fromarray(255 - grey).save(paths[view.name.value])
+    pair = load_study((), anterior=paths["anterior"], posterior=paths["posterior"], pixel_spacing_mm=2.26)
+    document = result_document(analyze(pair))
+    assert [v["view"] for v in document["views"]] == ["anterior", "posterior"]
+    assert any("display" in q["message"].lower() or "8-bit" in q["message"] for q in document["quality"])
+    assert 0.0 <= document["patient"]["metastasis_probability"] <= 1.0
