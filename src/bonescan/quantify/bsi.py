@@ -3,8 +3,9 @@
 For every bone region ``r`` of the registry and every view ``v``, the involvement is the share of the
 region's labelled pixels that lie in spots of findings judged malignant, each spot weighted by its
 finding's metastasis probability (so that a doubtful spot counts for part of its area and the index
-does not jump when a probability crosses a threshold). A region's involvement is the larger of its two
-views (a lesion hidden in one view still counts), capped at 1. The raw index is
+does not jump when a probability crosses a threshold). A region's involvement is the mean over the
+views in which it is involved (so a lesion hidden in one view still counts fully, and one seen in both
+is measured twice), capped at 1. The raw index is
 ``100 * sum_r mass_fraction(r) * involvement(r)`` with the skeletal mass fractions of
 :mod:`bonescan.regions` (Imbriaco et al. 1998). Planar spots include the blur of the camera and
 overlapping bone, so the raw index overstates the volume that tumour takes up; it is multiplied by a
@@ -70,7 +71,7 @@ def _spot_share(spot: Spot, labels: np.ndarray, areas: np.ndarray) -> dict[int, 
 def region_involvement(judged: Sequence[JudgedFinding], anatomy: Anatomy) -> dict[str, float]:
     """Return, per bone region, the probability-weighted share of it in malignant spots (0-1)."""
     bones = {entry.label: entry.name for entry in bone_regions()}
-    best: dict[str, float] = {}
+    per_view: dict[str, list[float]] = {}
     for view in anatomy.views:
         areas = np.bincount(view.labels.ravel(), minlength=256)
         shares: dict[int, float] = {}
@@ -81,9 +82,9 @@ def region_involvement(judged: Sequence[JudgedFinding], anatomy: Anatomy) -> dic
             for label, share in _spot_share(spot, view.labels, areas).items():
                 shares[label] = shares.get(label, 0.0) + item.metastasis_probability * share
         for label, share in shares.items():
-            if label in bones:
-                best[bones[label]] = max(best.get(bones[label], 0.0), min(share, 1.0))
-    return best
+            if label in bones and share > 0:
+                per_view.setdefault(bones[label], []).append(min(share, 1.0))
+    return {name: float(np.mean(values)) for name, values in per_view.items()}
 
 
 def bone_scan_index(
