@@ -166,7 +166,7 @@ def test_an_arm_label_on_the_midline_is_not_taken() -> None:
         },
         {},
     )
-    assert plausible_region(hand, 205, 103, labels, marks, body) == region("lumbar_spine").label
+    assert plausible_region(hand, 205, 103, labels, marks, body, 370.0) == region("lumbar_spine").label
     alone = np.where(labels == region("lumbar_spine").label, 0, labels).astype(np.uint8)
-    assert plausible_region(hand, 205, 103, alone, marks, body) == region("soft_tissue").label
-    assert plausible_region(hand, 320, 30, labels, marks, body) == hand
+    assert plausible_region(hand, 205, 103, alone, marks, body, 370.0) == region("soft_tissue").label
+    assert plausible_region(hand, 320, 30, labels, marks, body, 370.0) == hand

@@ -37,9 +37,9 @@ from truth_match import matching_truth, truth_class
 
 from bonescan import load_study
 from bonescan.anatomy import segment
+from bonescan.assessment.analyze import judged_findings
 from bonescan.assessment.patient import PatientModel, axial_over_long_bones, patient_features
 from bonescan.classify.features import FEATURE_NAMES, feature_matrix
-from bonescan.classify.judge import judge_findings
 from bonescan.classify.model import NORMAL, load_finding_model
 from bonescan.detect import detect
 from bonescan.detect.patches import PATCH_PX
@@ -186,9 +186,7 @@ def fit(data: Path, epochs: int, seed: int) -> None:
 def _patient_case(case: Path) -> dict[str, Any]:
     study = load_study(case / "baseline.dcm")
     truth = json.loads((case / "baseline.truth.json").read_text())
-    anatomy = segment(study)
-    findings = detect(study, anatomy)
-    judged = judge_findings(findings.findings)
+    anatomy, findings, judged = judged_findings(study)
     raw = bone_scan_index(judged, anatomy).raw_percent
     references = list(findings.references.values())
     return {

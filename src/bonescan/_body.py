@@ -51,6 +51,12 @@ class BodyExtent:
         return self.top < 0
 
     @property
+    def midline(self) -> float:
+        """The median column of the body's pixels (the image centre when no body was found)."""
+        columns = np.nonzero(self.mask)[1]
+        return float(np.median(columns)) if columns.size else self.mask.shape[1] / 2.0
+
+    @property
     def length(self) -> int:
         """Rows from the top of the body to its bottom, inclusive."""
         return 0 if self.empty else self.bottom - self.top + 1

@@ -12,7 +12,7 @@ from typing import BinaryIO
 
 from bonescan.errors import OutputError
 
-__all__ = ["output_folder", "write_atomically"]
+__all__ = ["output_folder", "refuse_input_folder", "write_atomically"]
 
 
 def write_atomically(target: Path, write: Callable[[BinaryIO], object]) -> None:
@@ -34,6 +34,18 @@ def write_atomically(target: Path, write: Callable[[BinaryIO], object]) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def refuse_input_folder(target: Path, sources: tuple[Path, ...]) -> None:
+    """Refuse an output folder that holds one of the inputs (it would be replaced).
+
+    Raises
+    ------
+    OutputError
+        When ``target`` is a folder above one of ``sources``.
+    """
+    if any(target.resolve() in source.resolve().parents for source in sources):
+        raise OutputError(f"{target}: holds an input file; choose another output folder")
 
 
 @contextmanager

@@ -6,9 +6,8 @@ import json
 import logging
 from pathlib import Path
 
-from bonescan._files import output_folder
+from bonescan._files import output_folder, refuse_input_folder
 from bonescan.assessment import Assessment, result_document
-from bonescan.errors import OutputError
 
 __all__ = ["write_analysis"]
 
@@ -24,8 +23,7 @@ def write_analysis(assessment: Assessment, folder: str | Path, *, overwrite: boo
         When ``folder`` exists and is not empty (unless ``overwrite``), or holds an input.
     """
     target = Path(folder)
-    if any(target.resolve() in source.resolve().parents for source in assessment.study.sources):
-        raise OutputError(f"{target}: holds an input file; choose another output folder")
+    refuse_input_folder(target, assessment.study.sources)
     document = result_document(assessment)
     with output_folder(target, overwrite=overwrite) as temporary:
         (temporary / "result.json").write_text(json.dumps(document, indent=2) + "\n")

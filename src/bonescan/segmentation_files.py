@@ -15,10 +15,9 @@ from typing import Any
 
 from PIL import Image
 
-from bonescan._files import output_folder
+from bonescan._files import output_folder, refuse_input_folder
 from bonescan._version import __version__
 from bonescan.anatomy import Anatomy, ViewAnatomy
-from bonescan.errors import OutputError
 from bonescan.regions import REGIONS
 from bonescan.render import render_overlay
 from bonescan.study import Study, View
@@ -66,8 +65,7 @@ def write_segmentation(
         When ``folder`` exists and is not empty (unless ``overwrite``), or holds an input.
     """
     target = Path(folder)
-    if any(target.resolve() in source.resolve().parents for source in study.sources):
-        raise OutputError(f"{target}: holds an input file; choose another output folder")
+    refuse_input_folder(target, study.sources)
     description: dict[str, Any] = {
         "bonescan_version": __version__,
         "method": anatomy.method,

@@ -5,19 +5,29 @@ from __future__ import annotations
 import logging
 
 from bonescan.anatomy import segment
+from bonescan.anatomy.model import Anatomy
 from bonescan.anatomy.network import SkeletonNetwork
 from bonescan.assessment.impression import impression
 from bonescan.assessment.model import Assessment, PrimaryCancer
 from bonescan.assessment.patient import LIKELY, axial_over_long_bones, load_patient_model, patient_features
-from bonescan.classify.judge import judge_findings
+from bonescan.classify.judge import JudgedFinding, judge_findings
 from bonescan.classify.model import FindingModel
-from bonescan.detect import detect
+from bonescan.detect import Findings, detect
 from bonescan.quantify.bsi import bone_scan_index
 from bonescan.study import Study
 
-__all__ = ["analyze"]
+__all__ = ["analyze", "judged_findings"]
 
 logger = logging.getLogger(__name__)
+
+
+def judged_findings(
+    study: Study, *, network: SkeletonNetwork | None = None, finding_model: FindingModel | None = None
+) -> tuple[Anatomy, Findings, tuple[JudgedFinding, ...]]:
+    """Run the steps before the patient assessment: label the skeleton, detect, judge the findings."""
+    anatomy = segment(study, network=network)
+    findings = detect(study, anatomy)
+    return anatomy, findings, tuple(judge_findings(findings.findings, finding_model))
 
 
 def analyze(
@@ -46,9 +56,7 @@ def analyze(
         Findings with labels and probabilities, the patient probability, the BSI and the impression.
     """
     cancer = PrimaryCancer(primary)
-    anatomy = segment(study, network=network)
-    findings = detect(study, anatomy)
-    judged = tuple(judge_findings(findings.findings, finding_model))
+    anatomy, findings, judged = judged_findings(study, network=network, finding_model=finding_model)
     patient = load_patient_model()
     references = list(findings.references.values())
     super_scan = axial_over_long_bones(references) >= patient.super_scan_axial_ratio

@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from bonescan.assessment.model import PrimaryCancer
+from bonescan.assessment.patient import LIKELY
 from bonescan.classify.judge import JudgedFinding
 from bonescan.classify.reasons import AT_JOINT_MM, joint_words, region_words
 
@@ -79,8 +80,8 @@ def impression(
     primary: PrimaryCancer,
 ) -> str:
     """Return the impression of a study in a reader's words."""
-    likely = [item for item in judged if item.metastasis_probability >= 0.5]
-    benign = [item for item in judged if item.metastasis_probability < 0.5]
+    likely = [item for item in judged if item.metastasis_probability >= LIKELY]
+    benign = [item for item in judged if item.metastasis_probability < LIKELY]
     sentences = []
     if super_scan:
         sentences.append(

@@ -19,6 +19,7 @@ from typing import Any
 
 from bonescan._version import __version__
 from bonescan.assessment.model import Assessment
+from bonescan.assessment.patient import LIKELY
 from bonescan.classify.judge import JudgedFinding
 from bonescan.study import View
 
@@ -58,7 +59,7 @@ def _hotspots(item: JudgedFinding, views: dict[str, View]) -> list[dict[str, Any
 
 
 def _patient(assessment: Assessment) -> dict[str, Any]:
-    likely = [item for item in assessment.judged if item.metastasis_probability >= 0.5]
+    likely = [item for item in assessment.judged if item.metastasis_probability >= LIKELY]
     return {
         "metastasis_probability": _round(assessment.metastasis_probability),
         "bsi_percent": _round(assessment.bsi.percent),

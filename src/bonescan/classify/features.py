@@ -15,7 +15,7 @@ from numpy.typing import NDArray
 
 from bonescan.detect.model import Finding, SpotKind
 
-__all__ = ["FEATURE_NAMES", "REGION_GROUPS", "feature_matrix", "region_group"]
+__all__ = ["FEATURE_NAMES", "REGION_GROUPS", "feature_matrix", "region_group", "ribs_in_line"]
 
 #: Region groups with their own baseline likelihoods (the stems of the registry names).
 REGION_GROUPS: dict[str, tuple[str, ...]] = {
@@ -73,10 +73,10 @@ def _log(value: float) -> float:
     return math.log(max(value, 1e-3))
 
 
-def _ribs_in_line(finding: Finding, others: Sequence[Finding]) -> float:
+def ribs_in_line(finding: Finding, others: Sequence[Finding]) -> int:
     """Count the other rib findings of the same side lined up above or below this one (fractures)."""
     if region_group(finding.region) != "ribs":
-        return 0.0
+        return 0
     spot = finding.main
     row, column = spot.centroid
     spacing_rows, spacing_columns = spot.pixel_spacing_mm
@@ -88,7 +88,7 @@ def _ribs_in_line(finding: Finding, others: Sequence[Finding]) -> float:
         lined_up = abs(o_column - column) * spacing_columns <= _RIB_LINE_COLUMNS_MM
         if lined_up and abs(o_row - row) * spacing_rows <= _RIB_LINE_ROWS_MM:
             count += 1
-    return float(count)
+    return count
 
 
 def _view_asymmetry(finding: Finding) -> float:
@@ -135,7 +135,7 @@ def _features(finding: Finding, others: Sequence[Finding], strong: int) -> list[
         float(len(finding.spots) > 1),
         _view_asymmetry(finding),
         float(spot.kind is SpotKind.COLD),
-        _ribs_in_line(finding, others),
+        float(ribs_in_line(finding, others)),
         math.log1p(strong),
         _peer_contrast(finding, others),
         _log(spot.broad_contrast),

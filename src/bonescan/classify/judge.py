@@ -120,25 +120,24 @@ def _focal_joint_uptake(finding: Finding) -> bool:
     )
 
 
+def _malignant(probabilities: dict[str, float]) -> float:
+    return sum(probabilities.get(name, 0.0) for name in _MALIGNANT)
+
+
 def _joint_finding(
-    finding: Finding, row: NDArray[np.float64], classes: Sequence[str], findings: Sequence[Finding]
+    finding: Finding, probabilities: dict[str, float], findings: Sequence[Finding]
 ) -> JudgedFinding:
-    probabilities = {name: float(value) for name, value in zip(classes, row, strict=True)}
-    malignant = sum(probabilities.get(name, 0.0) for name in _MALIGNANT)
     reasons = (
         "focal asymmetric uptake at a joint: its commonest cause is degenerative joint disease",
         *reasons_for(finding, "degenerative", findings),
     )
-    return JudgedFinding(finding, "degenerative", malignant, probabilities, reasons)
+    return JudgedFinding(finding, "degenerative", _malignant(probabilities), probabilities, reasons)
 
 
-def _scored(
-    finding: Finding, row: NDArray[np.float64], classes: Sequence[str], findings: Sequence[Finding]
-) -> JudgedFinding:
-    probabilities = {name: float(value) for name, value in zip(classes, row, strict=True)}
-    malignant = sum(probabilities.get(name, 0.0) for name in _MALIGNANT)
+def _scored(finding: Finding, probabilities: dict[str, float], findings: Sequence[Finding]) -> JudgedFinding:
     label = _label(probabilities)
-    return JudgedFinding(finding, label, malignant, probabilities, reasons_for(finding, label, findings))
+    reasons = reasons_for(finding, label, findings)
+    return JudgedFinding(finding, label, _malignant(probabilities), probabilities, reasons)
 
 
 def _patches(findings: Sequence[Finding], size: int) -> NDArray[np.float32]:
@@ -169,11 +168,11 @@ def judge_findings(findings: Sequence[Finding], model: FindingModel | None = Non
         if finding.main.organ is not None:
             judged.append(_organ_finding(finding))
             continue
-        malignant = sum(row[chosen.classes.index(name)] for name in _MALIGNANT if name in chosen.classes)
-        if row[chosen.classes.index(NORMAL)] >= NORMAL_CUTOFF and malignant < KEEP_PROBABILITY:
+        probabilities = {name: float(value) for name, value in zip(chosen.classes, row, strict=True)}
+        if probabilities[NORMAL] >= NORMAL_CUTOFF and _malignant(probabilities) < KEEP_PROBABILITY:
             if _focal_joint_uptake(finding):
-                judged.append(_joint_finding(finding, row, chosen.classes, findings))
+                judged.append(_joint_finding(finding, probabilities, findings))
             continue
-        judged.append(_scored(finding, row, chosen.classes, findings))
+        judged.append(_scored(finding, probabilities, findings))
     logger.info("%d of %d candidate(s) kept as findings", len(judged), len(findings))
     return [replace(item, number=index) for index, item in enumerate(judged, start=1)]

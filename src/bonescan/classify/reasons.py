@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bonescan.classify.features import region_group
+from bonescan.classify.features import region_group, ribs_in_line
 from bonescan.detect.model import Finding, Spot, SpotKind
 from bonescan.regions import Laterality, region
 
@@ -91,17 +91,9 @@ def _context(finding: Finding, findings: Sequence[Finding]) -> list[str]:
     views = sorted(view.value for view in finding.spots)
     out.append("seen in both views" if len(views) > 1 else f"seen in the {views[0]} view only")
     spot = finding.main
-    if region_group(spot.region) == "ribs":
-        lined = [
-            other
-            for other in findings
-            if other is not finding
-            and other.region == spot.region
-            and spot.view in other.spots
-            and abs(other.spots[spot.view].centroid[1] - spot.centroid[1]) * spot.pixel_spacing_mm[1] <= 25.0
-        ]
-        if lined:
-            out.append(f"lined up with {len(lined)} other spot(s) on the same ribs: the pattern of fractures")
+    lined = ribs_in_line(finding, findings)
+    if lined:
+        out.append(f"lined up with {lined} other spot(s) on the same ribs: the pattern of fractures")
     if region_group(spot.region) == "hands_feet":
         out.append("in the hands or feet, where metastases are rare except from lung cancer")
     return out

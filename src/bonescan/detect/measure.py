@@ -24,6 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage
 
+from bonescan._body import BodyExtent
 from bonescan.anatomy.landmarks import Landmarks
 from bonescan.regions import region
 
@@ -122,10 +123,10 @@ def view_geometry(
     landmarks: Landmarks | None = None,
 ) -> ViewGeometry:
     """Return the body midline and the distance of every pixel to the nearest joint."""
-    rows, columns = np.nonzero(body)
-    midline = float(np.median(columns)) if columns.size else labels.shape[1] / 2.0
-    top = float(rows.min()) if rows.size else 0.0
-    length = float(rows.max() - rows.min() + 1) if rows.size else float(labels.shape[0])
+    extent = BodyExtent(body)
+    midline = extent.midline
+    top = float(max(extent.top, 0))
+    length = float(extent.length if not extent.empty else labels.shape[0])
     joints = _joint_map(labels)
     areas = np.bincount(labels.ravel(), minlength=256)
     points = landmarks.points if landmarks is not None else {}

@@ -51,11 +51,6 @@ class UptakeReference:
         """The ratio of normal bone to soft tissue (high in a super scan and late imaging)."""
         return self.normal_bone / max(self.soft_tissue, 1e-6)
 
-    def region_ratio(self, name: str) -> float:
-        """Return the level of region ``name`` over normal bone (1.0 when the region was not found)."""
-        level = self.region_levels.get(name)
-        return 1.0 if level is None else level / max(self.normal_bone, 1e-6)
-
 
 @dataclass(frozen=True, eq=False)
 class Spot:
@@ -120,11 +115,6 @@ class Spot:
     def centroid(self) -> tuple[float, float]:
         """The centre of the spot, (row, column), upright grid."""
         return float(self.rows.mean()), float(self.columns.mean())
-
-    @property
-    def size(self) -> int:
-        """Number of pixels."""
-        return int(self.rows.size)
 
     def mask(self, shape: tuple[int, int]) -> NDArray[np.bool_]:
         """Return the spot as a mask of the view's shape."""

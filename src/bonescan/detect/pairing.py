@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from bonescan._body import BodyExtent
 from bonescan.detect.model import Finding, Spot
 from bonescan.study import ImageSide, View, ViewName
 
@@ -38,11 +39,9 @@ class _Frame:
 
 
 def _frame(view: View, body: NDArray[np.bool_]) -> _Frame:
-    rows, columns = np.nonzero(body)
-    top = float(rows.min()) if rows.size else 0.0
-    midline = float(np.median(columns)) if columns.size else view.shape[1] / 2.0
+    extent = BodyExtent(body)
     sign = 1.0 if view.orientation.patient_left is ImageSide.RIGHT else -1.0
-    return _Frame(top, midline, view.pixel_spacing_mm, sign)
+    return _Frame(float(max(extent.top, 0)), extent.midline, view.pixel_spacing_mm, sign)
 
 
 def _distance(a: tuple[float, float], b: tuple[float, float]) -> float:

@@ -82,6 +82,7 @@ def plausible_region(
     labels: NDArray[np.uint8],
     landmarks: Landmarks,
     body: NDArray[np.bool_],
+    body_length: float,
 ) -> int:
     """Return ``label`` if its bone can lie at (row, column), else a plausible one nearby, else soft tissue.
 
@@ -97,9 +98,10 @@ def plausible_region(
         The view's landmarks.
     body : ndarray of bool
         The body outline.
+    body_length : float
+        The body's length in rows (for the margins).
     """
-    rows = np.flatnonzero(body.any(axis=1))
-    margin = _MARGIN * (rows[-1] - rows[0] + 1) if rows.size else 0.0
+    margin = _MARGIN * body_length
     if _is_plausible(label, row, column, landmarks, body, margin):
         return label
     top, left = max(int(row) - SEARCH_RADIUS_PX, 0), max(int(column) - SEARCH_RADIUS_PX, 0)

@@ -28,7 +28,7 @@ from scipy import ndimage
 
 from bonescan.anatomy.model import ViewAnatomy
 from bonescan.detect.model import UptakeReference
-from bonescan.regions import RegionKind, bone_regions
+from bonescan.regions import bone_regions
 from bonescan.study import View
 
 __all__ = [
@@ -113,28 +113,37 @@ def local_background(
 ) -> NDArray[np.float32]:
     """Return the largest opening of ``pixels`` by lines of ``line_mm`` in eight directions.
 
-    The opening is taken at half resolution (a quarter for lines longer than :data:`LOCAL_LINE_MM`;
-    the view is smoothed first) and interpolated back; it is
-    capped by the smoothed view itself, as an opening is. With ``ceiling`` it is the largest closing
-    instead, which fills a photopenic defect with the level of the bone on both sides of it along the
-    direction that crosses it (the spine's axis for a vertebral defect); it is meant for pixels inside
-    bone, since it also fills the gaps between bones.
+    The view is smoothed first (sigma 2 pixels); see :func:`_shaped_background` for the rest. With
+    ``ceiling`` it is the largest closing instead, which fills a photopenic defect with the level of the
+    bone on both sides of it along the direction that crosses it (the spine's axis for a vertebral
+    defect); it is meant for pixels inside bone, since it also fills the gaps between bones.
+    """
+    smooth = np.asarray(ndimage.gaussian_filter(pixels, _BACKGROUND_SMOOTHING_PX), dtype=np.float32)
+    return _shaped_background(smooth, spacing_mm, line_mm, ceiling=ceiling)
+
+
+def _shaped_background(
+    smooth: NDArray[np.float32], spacing_mm: tuple[float, float], line_mm: float, *, ceiling: bool
+) -> NDArray[np.float32]:
+    """Open (or close) an already smoothed view by lines in eight directions, on a coarser grid.
+
+    The work is done at half resolution (a quarter for lines longer than :data:`LOCAL_LINE_MM`) and
+    interpolated back; the result is capped by the smoothed view itself, as an opening (closing) is.
     """
     step = 4 if line_mm > LOCAL_LINE_MM else 2  # a longer line tolerates a coarser grid
     length = max(5, round(line_mm / (step * float(np.mean(spacing_mm)))))
-    smooth = ndimage.gaussian_filter(pixels, _BACKGROUND_SMOOTHING_PX)
-    half = smooth[::step, ::step]  # the smoothed view varies slowly: work on a coarser grid, much faster
+    coarse = smooth[::step, ::step]  # the smoothed view varies slowly: work on a coarser grid, much faster
     morphology = ndimage.grey_closing if ceiling else ndimage.grey_opening
-    background = np.zeros_like(half)
+    background = np.zeros_like(coarse)
     for index in range(_DIRECTIONS):
-        shaped = morphology(half, footprint=_line(length, math.pi * index / _DIRECTIONS))
+        shaped = morphology(coarse, footprint=_line(length, math.pi * index / _DIRECTIONS))
         np.maximum(background, shaped, out=background)
     full = ndimage.zoom(background, float(step), order=1, grid_mode=True, mode="nearest")[
-        : pixels.shape[0], : pixels.shape[1]
+        : smooth.shape[0], : smooth.shape[1]
     ]
-    if full.shape != pixels.shape:
+    if full.shape != smooth.shape:
         full = np.pad(
-            full, [(0, pixels.shape[0] - full.shape[0]), (0, pixels.shape[1] - full.shape[1])], mode="edge"
+            full, [(0, smooth.shape[0] - full.shape[0]), (0, smooth.shape[1] - full.shape[1])], mode="edge"
         )
     capped = np.maximum(full, smooth) if ceiling else np.minimum(full, smooth)
     return np.asarray(capped, dtype=np.float32)
@@ -161,8 +170,6 @@ def _robust_level(values: NDArray[np.float32], percentile: float) -> float:
 def _region_levels(smoothed: NDArray[np.float32], labels: NDArray[np.uint8]) -> dict[str, float]:
     levels = {}
     for entry in bone_regions():
-        if entry.kind is not RegionKind.BONE:
-            continue
         values = smoothed[labels == entry.label]
         if values.size >= _MIN_REGION_PX:
             levels[entry.name] = _robust_level(values, _REGION_PERCENTILE)
@@ -206,7 +213,9 @@ def normal_uptake(view: View, anatomy: ViewAnatomy) -> NormalUptake:
     levels = _region_levels(smoothed, anatomy.labels)
     level, nearest = _level_map(anatomy.labels, bone, levels, normal)
     reference = UptakeReference(view.name, normal, soft, levels)
-    local = local_background(view.counts, view.pixel_spacing_mm)
-    broad = local_background(view.counts, view.pixel_spacing_mm, BROAD_LINE_MM)
-    ceiling = local_background(view.counts, view.pixel_spacing_mm, ceiling=True)
+    background = np.asarray(ndimage.gaussian_filter(view.counts, _BACKGROUND_SMOOTHING_PX), dtype=np.float32)
+    spacing = view.pixel_spacing_mm
+    local = _shaped_background(background, spacing, LOCAL_LINE_MM, ceiling=False)
+    broad = _shaped_background(background, spacing, BROAD_LINE_MM, ceiling=False)
+    ceiling = _shaped_background(background, spacing, LOCAL_LINE_MM, ceiling=True)
     return NormalUptake(smoothed, level, bone, nearest, local, broad, ceiling, reference)

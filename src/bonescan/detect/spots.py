@@ -57,9 +57,13 @@ def _z_map(normal: NormalUptake, local: bool = False) -> NDArray[np.float32]:
     return np.asarray((normal.smoothed - level) * np.sqrt(_EFFECTIVE_PIXELS / level), dtype=np.float32)
 
 
-def _region_of(normal: NormalUptake, anatomy: ViewAnatomy, row: int, column: int) -> str:
+def _region_of(
+    normal: NormalUptake, anatomy: ViewAnatomy, geometry: ViewGeometry, row: int, column: int
+) -> str:
     label = anatomy.labels[row, column] if normal.bone[row, column] else normal.nearest_label[row, column]
-    checked = plausible_region(int(label), row, column, anatomy.labels, anatomy.landmarks, anatomy.body)
+    checked = plausible_region(
+        int(label), row, column, anatomy.labels, anatomy.landmarks, anatomy.body, geometry.body_length
+    )
     return region_by_label(checked).name
 
 
@@ -89,7 +93,7 @@ def _make_spot(
     expected = float(background[rows, columns].sum())
     observed = float(view.counts[rows, columns].sum())
     pixel_mm2 = view.pixel_spacing_mm[0] * view.pixel_spacing_mm[1]
-    region_name = _region_of(normal, anatomy, int(rows[extreme]), int(columns[extreme]))
+    region_name = _region_of(normal, anatomy, geometry, int(rows[extreme]), int(columns[extreme]))
     hot = kind is SpotKind.HOT
     if hot:
         contrast = float(normal.contrast[rows, columns].max())

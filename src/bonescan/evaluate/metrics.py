@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.stats import rankdata
 
 __all__ = [
     "FrocPoint",
@@ -115,13 +116,6 @@ def pearson(x: Sequence[float], y: Sequence[float]) -> float | None:
     return max(-1.0, min(1.0, float(np.sum(da * db)) / denominator))
 
 
-def _average_ranks(values: np.ndarray) -> np.ndarray:
-    """Ranks 1..n of ``values``, tied values sharing the mean of their ranks."""
-    _, inverse, counts = np.unique(values, return_inverse=True, return_counts=True)
-    average = np.cumsum(counts) - (counts - 1) / 2.0
-    return np.asarray(average[inverse], dtype=float)
-
-
 def auc_mann_whitney(positives: Sequence[float], negatives: Sequence[float]) -> float | None:
     """Return the area under the ROC curve from the Mann-Whitney U statistic.
 
@@ -150,7 +144,7 @@ def auc_mann_whitney(positives: Sequence[float], negatives: Sequence[float]) -> 
     if n_pos == 0 or n_neg == 0:
         return None
     scores = np.concatenate([_finite(positives), _finite(negatives)])
-    ranks = _average_ranks(scores)
+    ranks = rankdata(scores)
     u = float(ranks[:n_pos].sum()) - n_pos * (n_pos + 1) / 2.0
     return u / (n_pos * n_neg)
 
