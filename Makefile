@@ -4,8 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_DIR := demo-output
-# Debian packages the tests use: dicom3tools (dciodvfy validates the DICOM bonescan writes).
-APT_PACKAGES := dicom3tools
+# Debian packages: Pango and fonts for the PDF report (WeasyPrint); for the tests, dicom3tools
+# (dciodvfy validates the DICOM bonescan writes), Chromium (the HTML report in a real browser) and
+# poppler-utils (the PDF report's pages rendered to PNG).
+APT_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core dicom3tools chromium poppler-utils
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: demo test lint typecheck unit install system-deps clean

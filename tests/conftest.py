@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -52,3 +53,38 @@ def study() -> Study:
 @pytest.fixture
 def nm_file(tmp_path: Path, study: Study) -> Path:
     return write_nm_image(study, tmp_path / "study.dcm")
+
+
+@pytest.fixture(scope="session")
+def metastatic_case(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A simulated patient with metastases (the first metastatic case of a small seeded cohort)."""
+    from bonescan.simulate.cohort import CohortConfig, write_cohort
+
+    out = write_cohort(tmp_path_factory.mktemp("sim") / "cohort", CohortConfig(cases=6, seed=4711))
+    for case in sorted(out.glob("case*")):
+        truth = json.loads((case / "baseline.truth.json").read_text())
+        if truth["patient"]["label"] == "metastatic":
+            return case
+    pytest.fail("the seeded cohort has no metastatic patient")
+
+
+@pytest.fixture(scope="session")
+def metastatic_result(metastatic_case: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The result folder (no reports) of ``bonescan analyze`` on the simulated metastatic patient."""
+    from bonescan.analysis_files import write_analysis
+    from bonescan.assessment import analyze
+    from bonescan.io import load_study
+
+    folder = tmp_path_factory.mktemp("results") / "metastatic"
+    return write_analysis(analyze(load_study(metastatic_case / "baseline.dcm"), primary="prostate"), folder)
+
+
+@pytest.fixture(scope="session")
+def nm1_result_folder(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The result folder (no reports) of ``bonescan analyze`` on the real NEMA NM1 scan."""
+    from bonescan.analysis_files import write_analysis
+    from bonescan.assessment import analyze
+    from bonescan.io import load_study
+
+    folder = tmp_path_factory.mktemp("results") / "nm1"
+    return write_analysis(analyze(load_study(shared_data / "nm1" / "NM1_UNC.dcm")), folder)

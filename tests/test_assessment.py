@@ -83,19 +83,6 @@ def test_impression_names_a_solitary_spot_and_its_caveat() -> None:
     assert [probability_words(p) for p in (0.1, 0.5, 0.9)] == ["low", "intermediate", "high"]
 
 
-@pytest.fixture(scope="module")
-def metastatic_case(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A simulated patient with metastases (the first metastatic case of a small seeded cohort)."""
-    from bonescan.simulate.cohort import CohortConfig, write_cohort
-
-    out = write_cohort(tmp_path_factory.mktemp("sim") / "cohort", CohortConfig(cases=6, seed=4711))
-    for case in sorted(out.glob("case*")):
-        truth = json.loads((case / "baseline.truth.json").read_text())
-        if truth["patient"]["label"] == "metastatic":
-            return case
-    pytest.fail("the seeded cohort has no metastatic patient")
-
-
 def test_result_document_follows_the_contract(metastatic_case: Path) -> None:
     study = load_study(metastatic_case / "baseline.dcm")
     document = result_document(analyze(study, primary="prostate"))

@@ -61,24 +61,43 @@ def _swap_table() -> np.ndarray:
 # --- data -------------------------------------------------------------------------------------------
 
 
-def _canonical_labels(labels: np.ndarray, spacing: tuple[float, float]) -> np.ndarray:
-    """Resample a label map to the canonical grid: the label with the largest resampled share."""
+def _canonical_labels(labels: np.ndarray, spacing: tuple[float, float]) -> dict[str, np.ndarray]:
+    """Resample a label map to the canonical grid, keeping the partial volume at region edges.
+
+    A canonical pixel of 4.52 mm covers several pixels of the view; at an edge they belong to two
+    regions. Returned: ``labels`` (the label with the largest share), ``second`` (the next) and
+    ``share`` (the first one's part of the two, 0-255). Training on these soft targets lets the
+    network's scores carry sub-pixel edges, which matter for thin bones (the cervical spine is about
+    four canonical pixels wide).
+    """
     one_hot = np.stack([(labels == k).astype(np.float32) for k in range(CLASSES)])
     canonical = (CANONICAL_SPACING_MM, CANONICAL_SPACING_MM)
-    return resample(one_hot, CANONICAL_SHAPE, canonical, spacing).argmax(axis=0).astype(np.uint8)
+    shares = resample(one_hot, CANONICAL_SHAPE, canonical, spacing)
+    order = np.argsort(shares, axis=0)
+    first, second = order[-1], order[-2]
+    top = np.take_along_axis(shares, first[None], 0)[0]
+    runner_up = np.take_along_axis(shares, second[None], 0)[0]
+    share = np.divide(top, top + runner_up, out=np.ones_like(top), where=(top + runner_up) > 0)
+    second = np.where(runner_up > 0, second, first)
+    return {
+        "labels": first.astype(np.uint8),
+        "second": second.astype(np.uint8),
+        "share": np.round(share * 255).astype(np.uint8),
+    }
 
 
 def _convert(acquisition: Path) -> dict[str, np.ndarray]:
     """Read one simulated acquisition through bonescan's own reader, with its truth label maps."""
     study = load_study(acquisition)
     maps = np.load(acquisition.with_name(acquisition.name.replace(".dcm", ".maps.npz")))
-    counts, labels, areas = [], [], []
+    counts, targets, areas = [], [], []
     for view in study.views:
         truth = view.orientation.apply(maps[f"labels_{view.name}"])  # stored grid -> upright
         counts.append(to_canonical(view.counts, view.pixel_spacing_mm))
-        labels.append(_canonical_labels(truth, view.pixel_spacing_mm))
+        targets.append(_canonical_labels(truth, view.pixel_spacing_mm))
         areas.append(np.bincount(truth.ravel(), minlength=CLASSES) * np.prod(view.pixel_spacing_mm))
-    return {"counts": np.stack(counts), "labels": np.stack(labels), "areas_mm2": np.stack(areas)}
+    stacked = {key: np.stack([target[key] for target in targets]) for key in targets[0]}
+    return {"counts": np.stack(counts), **stacked, "areas_mm2": np.stack(areas)}
 
 
 def generate(out: Path, cohorts: list[Path], workers: int) -> None:
@@ -109,13 +128,28 @@ def _more_soft_tissue(image: np.ndarray, rng: np.random.Generator) -> np.ndarray
     return image + rng.poisson(np.maximum(extra, 0)).astype(np.float32)
 
 
+_DEEP_SPINE = (region("lumbar_spine").label, region("sacrum").label)
+
+
+def _deeper_spine(image: np.ndarray, labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Thin the counts over the lumbar spine and sacrum, as a thick abdomen does in the anterior view."""
+    mask = ndimage.gaussian_filter(np.isin(labels, _DEEP_SPINE).astype(np.float32), 2.0)
+    keep = 1.0 - rng.uniform(0.3, 0.75) * mask / max(float(mask.max()), 1e-6)
+    return rng.binomial(np.round(image).astype(np.int64), np.clip(keep, 0.0, 1.0)).astype(np.float32)
+
+
 def _augment(
-    counts: np.ndarray, labels: np.ndarray, posterior: bool, rng: np.random.Generator, swap: np.ndarray
+    counts: np.ndarray, targets: np.ndarray, posterior: bool, rng: np.random.Generator, swap: np.ndarray
 ):
-    """Return (network input (2, H, W), labels (H, W)) after random, anatomy-preserving changes."""
+    """Return (network input (2, H, W), targets (3, H, W)) after random, anatomy-preserving changes.
+
+    ``targets`` holds, per pixel, the first label, the second label and the first one's share (0-255).
+    """
     image = counts.astype(np.float32)
+    if not posterior and rng.random() < 0.3:  # a spine deeper behind the abdomen than simulated
+        image = _deeper_spine(image, targets[0], rng)
     if rng.random() < 0.5:  # count level: thin the counts (Poisson thinning keeps the statistics)
-        image = rng.binomial(image.astype(np.int64), rng.uniform(0.3, 1.0)).astype(np.float32)
+        image = rng.binomial(np.round(image).astype(np.int64), rng.uniform(0.3, 1.0)).astype(np.float32)
     if rng.random() < 0.7:  # more soft tissue than the simulator draws (real patients carry more)
         image = _more_soft_tissue(image, rng)
     if rng.random() < 0.4:  # a blurrier camera
@@ -127,7 +161,7 @@ def _augment(
     if rng.random() < 0.25:  # an 8-bit export
         x = np.round(x / max(x.max(), 1e-6) * 255) / 255 * x.max()
     tensor = torch.from_numpy(np.stack([x, np.full_like(x, float(posterior))]))[None]
-    target = torch.from_numpy(labels.astype(np.int64))[None, None].float()
+    target = torch.from_numpy(targets.astype(np.float32))[None]
     scale = rng.uniform(0.88, 1.12)
     widen = rng.uniform(0.85, 1.2)  # broader or narrower builds than the simulator's
     angle = math.radians(rng.uniform(-4, 4))
@@ -143,37 +177,53 @@ def _augment(
     grid = F.affine_grid(theta, list(tensor.shape), align_corners=False)
     tensor = F.grid_sample(tensor, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
     target = F.grid_sample(target, grid, mode="nearest", padding_mode="zeros", align_corners=False)
+    target[:, 2] = torch.where(target[:, 0] + target[:, 1] == 0, 255.0, target[:, 2])  # padding
     tensor[:, 1] = float(posterior)
-    out_labels = target[0, 0].long().numpy()
+    out_targets = target[0].long().numpy()
     out_image = tensor[0].numpy()
     if rng.random() < 0.5:  # a mirrored patient: left and right labels swap
         out_image = out_image[:, :, ::-1].copy()
-        out_labels = swap[out_labels[:, ::-1]]
-    return out_image, out_labels
+        out_targets = out_targets[:, :, ::-1].copy()
+        out_targets[:2] = swap[out_targets[:2]]
+    return out_image, out_targets
 
 
 # --- training ---------------------------------------------------------------------------------------
 
 
-def _dice_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+def _soft_targets(targets: torch.Tensor) -> torch.Tensor:
+    """Return per-class target shares (N, C, H, W) from (first, second, share) maps (N, 3, H, W)."""
+    share = targets[:, 2].float() / 255.0
+    first = F.one_hot(targets[:, 0], CLASSES).permute(0, 3, 1, 2).float()
+    second = F.one_hot(targets[:, 1], CLASSES).permute(0, 3, 1, 2).float()
+    return first * share[:, None] + second * (1.0 - share[:, None])
+
+
+def _loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Soft cross-entropy against the partial-volume shares, plus a soft Dice loss over classes."""
+    soft = _soft_targets(targets)
+    cross_entropy = -(soft * logits.log_softmax(dim=1)).sum(dim=1).mean()
     probabilities = logits.softmax(dim=1)
-    one_hot = F.one_hot(target, CLASSES).permute(0, 3, 1, 2).float()
     dims = (0, 2, 3)
-    intersection = (probabilities * one_hot).sum(dims)
-    total = probabilities.sum(dims) + one_hot.sum(dims)
-    present = one_hot.sum(dims) > 0
+    intersection = (probabilities * soft).sum(dims)
+    total = probabilities.sum(dims) + soft.sum(dims)
+    present = soft.sum(dims) > 0
     dice = (2 * intersection + 1) / (total + 1)
-    return 1 - dice[present].mean()
+    return cross_entropy + 1 - dice[present].mean()
 
 
 def _load(files: list[Path]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    counts, labels, areas = [], [], []
+    """Return counts (N, 2, H, W), targets (N, 2, 3, H, W) uint8 and region areas of the files."""
+    counts, targets, areas = [], [], []
     for file in files:
         with np.load(file) as data:
             counts.append(data["counts"])
-            labels.append(data["labels"])
+            first = data["labels"]
+            second = data.get("second", first)
+            share = data["share"] if "share" in data else np.full_like(first, 255)
+            targets.append(np.stack([first, second, share], axis=1))
             areas.append(data["areas_mm2"])
-    return np.stack(counts), np.stack(labels), np.stack(areas)
+    return np.stack(counts), np.stack(targets), np.stack(areas)
 
 
 def _mean_areas(areas: np.ndarray) -> dict[str, float]:
@@ -188,14 +238,14 @@ _CROP_ROWS = 256
 
 
 def _batch(counts, labels, rng, swap, size):
-    """Return one augmented training batch of random crops (rows) of random views."""
+    """Return one augmented training batch of random crops (rows) of random views, with targets."""
     images, targets = [], []
     for _ in range(size):
         case, view = int(rng.integers(len(counts))), int(rng.integers(2))
         image, target = _augment(counts[case][view], labels[case][view], view == 1, rng, swap)
         top = int(rng.integers(0, CANONICAL_SHAPE[0] - _CROP_ROWS + 1))
         images.append(image[:, top : top + _CROP_ROWS])
-        targets.append(target[top : top + _CROP_ROWS])
+        targets.append(target[:, top : top + _CROP_ROWS])
     return torch.from_numpy(np.stack(images)), torch.from_numpy(np.stack(targets))
 
 
@@ -213,7 +263,8 @@ def train(
     split = max(1, len(files) // 10)
     train_files, valid_files = files[:-split], files[-split:]
     counts, labels, areas = _load(train_files)
-    valid_counts, valid_labels, _ = _load(valid_files)
+    valid_counts, valid_targets, _ = _load(valid_files)
+    valid_labels = valid_targets[:, :, 0]
     swap = _swap_table()
     model = UNet(CLASSES, width=width)
     optimiser = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=1e-4)
@@ -235,7 +286,7 @@ def train(
     for step in range(first, steps):
         x, y = _batch(counts, labels, rng, swap, batch)
         logits = model(x)
-        loss = F.cross_entropy(logits, y) + _dice_loss(logits, y)
+        loss = _loss(logits, y)
         optimiser.zero_grad()
         loss.backward()
         optimiser.step()

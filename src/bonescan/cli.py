@@ -10,6 +10,7 @@ import functools
 import json
 import logging
 import sys
+import time
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -26,6 +27,8 @@ from bonescan.errors import BonescanError, InputError, OutputError
 from bonescan.evaluate import evaluate_anatomy, evaluate_findings
 from bonescan.io import load_study
 from bonescan.render import write_rendering
+from bonescan.report.outputs import REPORT_FORMATS, check_formats
+from bonescan.report_folder import confirm_result, remake_reports
 from bonescan.segmentation_files import write_segmentation
 from bonescan.simulate.cli import simulate_command
 from bonescan.study import Study, ViewName
@@ -159,12 +162,70 @@ def segment(paths: tuple[Path, ...], output: Path, force: bool, **options: Any) 
     help="The patient's primary cancer, when known.",
 )
 @click.option("--force", is_flag=True, help="Replace the output folder if it exists.")
-def analyze_command(paths: tuple[Path, ...], output: Path, primary: str, force: bool, **options: Any) -> None:
-    """Find and judge hot and cold spots; write result.json with the BSI and the impression."""
+@click.option(
+    "--report",
+    "reports",
+    default="",
+    metavar="FORMATS",
+    help=f"Reports to write, comma-separated: {', '.join(REPORT_FORMATS)}.",
+)
+@click.option("--anonymize", is_flag=True, help="Leave identifying data out of every output.")
+def analyze_command(
+    paths: tuple[Path, ...],
+    output: Path,
+    primary: str,
+    force: bool,
+    reports: str,
+    anonymize: bool,
+    **options: Any,
+) -> None:
+    """Find and judge hot and cold spots; write result.json with the BSI, the impression and reports."""
+    started = time.perf_counter()
+    formats = check_formats(_formats(reports))
     assessment = analyze(_load(paths, options), primary=primary)
-    written = write_analysis(assessment, output, overwrite=force)
+    written = write_analysis(
+        assessment, output, overwrite=force, reports=formats, anonymized=anonymize, started=started
+    )
     click.echo(f"wrote {written}")
     click.echo(assessment.impression)
+
+
+def _formats(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+@cli.command(name="report")
+@click.argument("folder", type=click.Path(path_type=Path))
+@click.option(
+    "--format",
+    "formats",
+    default=",".join(REPORT_FORMATS),
+    show_default=True,
+    help="Reports to write, comma-separated.",
+)
+@click.option(
+    "--input",
+    "inputs",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="An input file of the analysis, when it has moved (matched by SHA-256).",
+)
+@click.option("--anonymize", is_flag=True, help="Leave identifying data out of every report.")
+def report_command(folder: Path, formats: str, inputs: tuple[Path, ...], anonymize: bool) -> None:
+    """Make the reports of a result folder (written by bonescan analyze) again."""
+    written = remake_reports(folder, _formats(formats), inputs=inputs, anonymized=anonymize or None)
+    for path in written:
+        click.echo(f"wrote {path}")
+
+
+@cli.command(name="confirm")
+@click.argument("folder", type=click.Path(path_type=Path))
+@click.option("--physician", required=True, help="Name of the physician who reviewed the result.")
+@click.option("--comment", default="", help="A comment to keep with the confirmation.")
+def confirm_command(folder: Path, physician: str, comment: str) -> None:
+    """Record a physician's confirmation of a result (the patient summary then loses its draft mark)."""
+    confirmation = confirm_result(folder, physician, comment)
+    click.echo(f"{folder}: confirmed by {confirmation.physician}; run bonescan report {folder} to update")
 
 
 def _analyze_file(path: Path) -> dict[str, Any]:

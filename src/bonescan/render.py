@@ -16,15 +16,23 @@ from bonescan.errors import OutputError
 from bonescan.regions import REGIONS, RegionKind
 from bonescan.study import ImageSide, Study, View, ViewName
 
-__all__ = ["WINDOW_PERCENTILE", "render_overlay", "render_study", "view_window", "write_rendering"]
+__all__ = [
+    "GAP_PX",
+    "HEADER_PX",
+    "WINDOW_PERCENTILE",
+    "render_overlay",
+    "render_study",
+    "view_window",
+    "write_rendering",
+]
 
 logger = logging.getLogger(__name__)
 
 #: The window's upper limit is this percentile of the values inside the body: bone shows in full
 #: grey range while the bladder and the hottest lesions saturate, as on a reading station.
 WINDOW_PERCENTILE = 99.5
-_HEADER_PX = 28
-_GAP_PX = 16
+HEADER_PX = 28
+GAP_PX = 16
 _LABELS = {ViewName.ANTERIOR: "ANT", ViewName.POSTERIOR: "POST"}
 
 
@@ -58,19 +66,19 @@ def _side_letters(view: View) -> tuple[str, str]:
 def render_study(study: Study) -> Image.Image:
     """Return both views side by side (anterior left), dark bone on white, labelled."""
     panels = [_square_pixels(Image.fromarray(_grey(view)), view.pixel_spacing_mm) for view in study.views]
-    height = max(panel.height for panel in panels) + _HEADER_PX
-    width = sum(panel.width for panel in panels) + _GAP_PX * (len(panels) - 1)
+    height = max(panel.height for panel in panels) + HEADER_PX
+    width = sum(panel.width for panel in panels) + GAP_PX * (len(panels) - 1)
     canvas = Image.new("L", (width, height), 255)
     draw = ImageDraw.Draw(canvas)
     font = ImageFont.load_default(size=16)
     left = 0
     for view, panel in zip(study.views, panels, strict=True):
-        canvas.paste(panel, (left, _HEADER_PX))
+        canvas.paste(panel, (left, HEADER_PX))
         draw.text((left + panel.width // 2, 4), _LABELS[view.name], fill=0, font=font, anchor="mt")
         image_left, image_right = _side_letters(view)
         draw.text((left + 4, 4), image_left, fill=0, font=font)
         draw.text((left + panel.width - 4, 4), image_right, fill=0, font=font, anchor="ra")
-        left += panel.width + _GAP_PX
+        left += panel.width + GAP_PX
     return canvas
 
 

@@ -10,26 +10,81 @@ Fixed fields (more may be added, never removed or changed in meaning within a sc
 
 ``row``/``column`` are the spot's centroid, 0-based, in that view's pixel grid as stored in the input
 (a posterior view is not mirrored; a head-down acquisition keeps its stored order). A finding seen in
-both views appears once per view, with the same ``finding_id``.
+both views appears once per view, with the same ``finding_id``. ``outline`` is the spot's edge as a
+closed polygon of ``[row, column]`` vertices in the same grid (pixel centres; the polygon runs half a
+pixel outside the spot's outer pixels).
+
+``inputs`` names the files read (path, SHA-256, and for each view its file and frame) so that a
+result can be traced and reports made again later; with ``anonymized`` set, paths are left out
+and only the hashes kept.
 """
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
 from typing import Any
+
+import numpy as np
+from skimage.measure import find_contours
 
 from bonescan._version import __version__
 from bonescan.assessment.model import Assessment
 from bonescan.assessment.patient import LIKELY
 from bonescan.classify.judge import JudgedFinding
-from bonescan.study import View
+from bonescan.detect.model import Spot
+from bonescan.study import Study, View
 
-__all__ = ["SCHEMA_VERSION", "result_document"]
+__all__ = ["SCHEMA_VERSION", "file_sha256", "inputs_document", "result_document", "spot_outline"]
 
 SCHEMA_VERSION = "1"
 
 
 def _round(value: float, places: int = 4) -> float:
     return round(float(value), places)
+
+
+def spot_outline(spot: Spot, view: View) -> list[list[float]]:
+    """Return the outer edge of a spot as ``[row, column]`` vertices in the view's stored grid."""
+    top, left = int(spot.rows.min()) - 1, int(spot.columns.min()) - 1
+    mask = np.zeros((int(spot.rows.max()) - top + 2, int(spot.columns.max()) - left + 2), dtype=np.float32)
+    mask[spot.rows - top, spot.columns - left] = 1.0
+    contour = max(find_contours(mask, 0.5), key=len)  # type: ignore[no-untyped-call]
+    return [
+        [_round(row, 2), _round(column, 2)]
+        for row, column in (view.orientation.to_stored(r + top, c + left, view.shape) for r, c in contour)
+    ]
+
+
+def file_sha256(path: Path) -> str:
+    """Return the SHA-256 of a file, in hexadecimal."""
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def inputs_document(study: Study, *, anonymized: bool = False) -> dict[str, Any]:
+    """Return what was read: each file's hash (and path), and each view's file and frame."""
+    files = []
+    for path in study.sources:
+        digest = file_sha256(path) if path.is_file() else None  # None: a study built in memory
+        files.append({"sha256": digest} if anonymized else {"path": str(path.resolve()), "sha256": digest})
+    index = {path: number for number, path in enumerate(study.sources)}
+    return {
+        "anonymized": anonymized,
+        "files": files,
+        "views": [
+            {
+                "view": view.name.value,
+                "file": index[view.source.path],
+                "frame": view.source.frame,
+                "decided_by": view.source.view_rule,
+            }
+            for view in study.views
+        ],
+    }
 
 
 def _hotspots(item: JudgedFinding, views: dict[str, View]) -> list[dict[str, Any]]:
@@ -53,6 +108,7 @@ def _hotspots(item: JudgedFinding, views: dict[str, View]) -> list[dict[str, Any
                 "local_contrast": _round(spot.local_contrast, 3),
                 "significance": _round(spot.significance, 1),
                 "reasons": list(item.reasons),
+                "outline": spot_outline(spot, view),
             }
         )
     return out
@@ -77,12 +133,13 @@ def _patient(assessment: Assessment) -> dict[str, Any]:
     }
 
 
-def result_document(assessment: Assessment) -> dict[str, Any]:
+def result_document(assessment: Assessment, *, anonymized: bool = False) -> dict[str, Any]:
     """Return the assessment as the ``result.json`` document (see the module text)."""
     views = {view.name.value: view for view in assessment.study.views}
     return {
         "schema_version": SCHEMA_VERSION,
         "software": {"name": "bonescan", "version": __version__},
+        "inputs": inputs_document(assessment.study, anonymized=anonymized),
         "views": [
             {
                 "view": view.name.value,
