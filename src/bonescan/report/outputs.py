@@ -25,8 +25,14 @@ __all__ = ["REPORT_FORMATS", "check_formats", "write_reports"]
 Writer = Callable[[ReportSource, Path], list[Path]]
 
 
+def _html(source: ReportSource, folder: Path) -> list[Path]:
+    from bonescan.report.patient_summary import write_patient_summary
+
+    return write_patient_summary(source, folder)
+
+
 def _writers() -> dict[str, Writer]:
-    return {}
+    return {"html": _html}
 
 
 #: The formats in the order they are written.
