@@ -15,6 +15,17 @@ from bonescan.errors import OutputError
 __all__ = ["output_folder", "refuse_input_folder", "write_atomically"]
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+# the modes new files and folders get under this process's umask (mkstemp/mkdtemp make them private)
+_FILE_MODE = 0o666 & ~_umask()
+_FOLDER_MODE = 0o777 & ~_umask()
+
+
 def write_atomically(target: Path, write: Callable[[BinaryIO], object]) -> None:
     """Write a file through ``write`` into a temporary file beside ``target``, then rename it.
 
@@ -30,6 +41,7 @@ def write_atomically(target: Path, write: Callable[[BinaryIO], object]) -> None:
     try:
         with os.fdopen(handle, "wb") as stream:
             write(stream)
+        os.chmod(temporary, _FILE_MODE)
         os.replace(temporary, target)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
@@ -64,6 +76,7 @@ def output_folder(target: Path, *, overwrite: bool = False) -> Iterator[Path]:
     temporary = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent))
     try:
         yield temporary
+        os.chmod(temporary, _FOLDER_MODE)
         if target.exists():
             shutil.rmtree(target)
         os.replace(temporary, target)

@@ -133,6 +133,14 @@ def _patient(assessment: Assessment) -> dict[str, Any]:
     }
 
 
+def _without_paths(message: str, study: Study) -> str:
+    """Return a message with the input paths (which may name the patient) replaced by their number."""
+    for number, path in enumerate(study.sources, start=1):
+        for spelling in sorted({str(path.resolve()), str(path), path.name}, key=len, reverse=True):
+            message = message.replace(spelling, f"input file {number}")
+    return message
+
+
 def result_document(assessment: Assessment, *, anonymized: bool = False) -> dict[str, Any]:
     """Return the assessment as the ``result.json`` document (see the module text)."""
     views = {view.name.value: view for view in assessment.study.views}
@@ -152,7 +160,11 @@ def result_document(assessment: Assessment, *, anonymized: bool = False) -> dict
         "hotspots": [spot for item in assessment.judged for spot in _hotspots(item, views)],
         "patient": _patient(assessment),
         "quality": [
-            {"code": check.code, "severity": check.severity.value, "message": check.message}
+            {
+                "code": check.code,
+                "severity": check.severity.value,
+                "message": _without_paths(check.message, assessment.study) if anonymized else check.message,
+            }
             for check in assessment.quality
         ],
         "anatomy": {"method": assessment.anatomy.method},

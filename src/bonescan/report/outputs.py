@@ -27,12 +27,19 @@ Writer = Callable[[ReportSource, Path], list[Path]]
 
 def _html(source: ReportSource, folder: Path) -> list[Path]:
     from bonescan.report.patient_summary import write_patient_summary
+    from bonescan.report.physician import write_physician_html
 
-    return write_patient_summary(source, folder)
+    return write_physician_html(source, folder) + write_patient_summary(source, folder)
+
+
+def _pdf(source: ReportSource, folder: Path) -> list[Path]:
+    from bonescan.report.physician import write_physician_pdf
+
+    return write_physician_pdf(source, folder)
 
 
 def _writers() -> dict[str, Writer]:
-    return {"html": _html}
+    return {"html": _html, "pdf": _pdf}
 
 
 #: The formats in the order they are written.
