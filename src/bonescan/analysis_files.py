@@ -21,14 +21,14 @@ from typing import Any
 
 import numpy as np
 
-from bonescan._files import output_folder, refuse_input_folder
+from bonescan._files import output_folder, refuse_input_folder, write_atomically
 from bonescan._version import __version__
 from bonescan.assessment import Assessment
 from bonescan.assessment.result import file_sha256
 from bonescan.report.outputs import check_formats, write_reports
 from bonescan.report.source import ANATOMY_FILE, RESULT_FILE, ReportSource, report_source, stored_labels
 
-__all__ = ["MANIFEST_FILE", "write_analysis", "write_manifest", "write_result_files"]
+__all__ = ["MANIFEST_FILE", "now_text", "write_analysis", "write_manifest", "write_result_files"]
 
 logger = logging.getLogger(__name__)
 
@@ -42,10 +42,22 @@ def write_result_files(source: ReportSource, folder: Path) -> None:
     np.savez_compressed(folder / ANATOMY_FILE, **arrays)
 
 
+def now_text() -> str:
+    """Return the present time in UTC as ISO 8601 text (seconds)."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
 def write_manifest(
-    folder: Path, source: ReportSource, options: dict[str, Any], seconds: float | None
+    folder: Path,
+    source: ReportSource,
+    options: dict[str, Any],
+    seconds: float | None,
+    history: Sequence[dict[str, Any]],
 ) -> Path:
-    """Write ``manifest.json`` listing the inputs, the options and every file in ``folder``."""
+    """Write ``manifest.json``: inputs, options, time taken, every file in ``folder``, what was done.
+
+    ``history`` lists the actions that made the folder (the analysis, later reports) in order.
+    """
     outputs = [
         {
             "path": path.relative_to(folder).as_posix(),
@@ -57,14 +69,16 @@ def write_manifest(
     ]
     manifest = {
         "software": {"name": "bonescan", "version": __version__},
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "created": history[0]["at"] if history else now_text(),
         "seconds": None if seconds is None else round(seconds, 3),
         "options": options,
         "inputs": source.document.get("inputs", {}).get("files", []),
         "outputs": outputs,
+        "history": list(history),
     }
     path = folder / MANIFEST_FILE
-    path.write_text(json.dumps(manifest, indent=2) + "\n")
+    text = (json.dumps(manifest, indent=2) + "\n").encode()
+    write_atomically(path, lambda stream: stream.write(text))
     return path
 
 
@@ -112,6 +126,7 @@ def write_analysis(
         write_result_files(source, temporary)
         write_reports(source, temporary, formats)
         seconds = None if started is None else time.perf_counter() - started
-        write_manifest(temporary, source, options, seconds)
+        history = [{"action": "analyze", "at": now_text(), "software_version": __version__}]
+        write_manifest(temporary, source, options, seconds, history)
     logger.info("wrote %s", target)
     return target

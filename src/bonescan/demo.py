@@ -38,7 +38,19 @@ def main(argv: list[str] | None = None) -> None:
     _run(["inspect", str(simulated)])
     _run(["render", str(simulated), "-o", str(output / "views.png"), "--force"])
     _run(["segment", str(simulated), "-o", str(output / "anatomy"), "--force"])
-    _run(["analyze", str(simulated), "--out", str(output / "analysis"), "--primary", "prostate", "--force"])
+    _run(
+        [
+            "analyze",
+            str(simulated),
+            "--out",
+            str(output / "analysis"),
+            "--primary",
+            "prostate",
+            "--report",
+            "html,pdf,dicom",
+            "--force",
+        ]
+    )
     print(f"demo done: see {output}/")
 
 

@@ -10,9 +10,11 @@ import tempfile
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from bonescan._files import write_atomically
-from bonescan.analysis_files import write_manifest
+from bonescan._version import __version__
+from bonescan.analysis_files import MANIFEST_FILE, now_text, write_manifest
 from bonescan.errors import InputError
 from bonescan.report.outputs import check_formats, write_reports
 from bonescan.report.source import CONFIRMATION_FILE, RESULT_FILE, Confirmation, load_report_source
@@ -78,6 +80,25 @@ def remake_reports(
             moved.append(target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    options = {"reports": list(chosen), "anonymized": source.anonymized, "remade": True}
-    write_manifest(base, source, options, None)
+    previous = _previous_manifest(base)
+    action = {
+        "action": "report",
+        "at": now_text(),
+        "software_version": __version__,
+        "formats": list(chosen),
+        "anonymized": source.anonymized,
+        "confirmed_by": source.confirmation.physician if source.confirmation else None,
+    }
+    history = [*previous.get("history", []), action]
+    write_manifest(base, source, previous.get("options", {}), previous.get("seconds"), history)
     return moved
+
+
+def _previous_manifest(base: Path) -> dict[str, Any]:
+    """Return the folder's manifest so far (empty when it has none or it cannot be read)."""
+    try:
+        data = json.loads((base / MANIFEST_FILE).read_text())
+    except (OSError, ValueError):
+        logger.warning("%s: no readable %s; writing a new one", base, MANIFEST_FILE)
+        return {}
+    return data if isinstance(data, dict) else {}

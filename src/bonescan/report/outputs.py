@@ -38,8 +38,14 @@ def _pdf(source: ReportSource, folder: Path) -> list[Path]:
     return write_physician_pdf(source, folder)
 
 
+def _dicom(source: ReportSource, folder: Path) -> list[Path]:
+    from bonescan.report.dicom import write_dicom_outputs
+
+    return write_dicom_outputs(source, folder)
+
+
 def _writers() -> dict[str, Writer]:
-    return {"html": _html, "pdf": _pdf}
+    return {"html": _html, "pdf": _pdf, "dicom": _dicom}
 
 
 #: The formats in the order they are written.
