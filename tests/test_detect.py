@@ -170,3 +170,27 @@ def test_an_arm_label_on_the_midline_is_not_taken() -> None:
     alone = np.where(labels == region("lumbar_spine").label, 0, labels).astype(np.uint8)
     assert plausible_region(hand, 205, 103, alone, marks, body, 370.0) == region("soft_tissue").label
     assert plausible_region(hand, 320, 30, labels, marks, body, 370.0) == hand
+
+
+def test_the_bladder_in_one_view_is_not_paired_with_a_bone_lesion_in_the_other() -> None:
+    """Same place in both views, but the anterior spot is the bladder's: two findings, one organ."""
+    import dataclasses
+
+    front = _view_and_anatomy(ViewName.ANTERIOR, [((100, 85), 4.0, 3.0)])
+    back = _view_and_anatomy(ViewName.POSTERIOR, [((101, COLUMNS - 1 - 85), 4.0, 3.0)], seed=8)
+    spots = {
+        name: find_spots(v, a, normal_uptake(v, a))
+        for name, (v, a) in ((ViewName.ANTERIOR, front), (ViewName.POSTERIOR, back))
+    }
+    spots[ViewName.ANTERIOR] = [
+        dataclasses.replace(spot, organ="bladder") for spot in spots[ViewName.ANTERIOR]
+    ]
+    views = {ViewName.ANTERIOR: front[0], ViewName.POSTERIOR: back[0]}
+    bodies = {ViewName.ANTERIOR: front[1].body, ViewName.POSTERIOR: back[1].body}
+    findings = pair_spots(spots, views, bodies)
+    assert len(findings) == 2
+    assert sorted(str(f.main.organ) for f in findings) == ["None", "bladder"]
+    both = pair_spots(
+        {name: [dataclasses.replace(s, organ=None) for s in v] for name, v in spots.items()}, views, bodies
+    )
+    assert len(both) == 1  # the same spots without the organ pair, as in the test above

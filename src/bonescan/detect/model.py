@@ -87,7 +87,8 @@ class Spot:
     pixel_spacing_mm : tuple of float
         The view's pixel spacing (row, column).
     organ : str or None
-        The organ (bladder, kidney) that holds at least :data:`ORGAN_SHARE` of its pixels, if any.
+        The organ (bladder, kidney) under its extreme pixel that holds at least :data:`ORGAN_SHARE`
+        of its pixels, if any.
     patch : ndarray of float32 or None
         The image around it for the classifier (:func:`bonescan.detect.patches.spot_patch`).
     """

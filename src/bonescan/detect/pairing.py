@@ -55,8 +55,8 @@ def _candidate_pairs(
     for i, front in enumerate(anterior):
         a = frames[ViewName.ANTERIOR].position_mm(front)
         for j, back in enumerate(posterior):
-            if back.kind is not front.kind:
-                continue
+            if back.kind is not front.kind or back.organ != front.organ:
+                continue  # the bladder in one view is not the sacral lesion beside it in the other
             distance = _distance(a, frames[ViewName.POSTERIOR].position_mm(back))
             if distance <= PAIRING_DISTANCE_MM:
                 pairs.append((distance, i, j))

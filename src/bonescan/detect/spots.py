@@ -70,10 +70,15 @@ def _region_of(
 _ORGANS = {region(name).label: name for name in ("bladder", "kidney_left", "kidney_right")}
 
 
-def _organ(labels: NDArray[np.uint8]) -> str | None:
-    for label, name in _ORGANS.items():
-        if float((labels == label).mean()) >= ORGAN_SHARE:
-            return name
+def _organ(labels: NDArray[np.uint8], peak_label: int) -> str | None:
+    """Return the organ a spot shows: its extreme pixel and a share of its pixels lie in the organ.
+
+    The extreme pixel matters: a sacral or pelvic lesion beside the bladder shares pixels with the
+    bladder's label but peaks on bone.
+    """
+    name = _ORGANS.get(peak_label)
+    if name is not None and float((labels == peak_label).mean()) >= ORGAN_SHARE:
+        return name
     return None
 
 
@@ -117,7 +122,7 @@ def _make_spot(
         relative_row=(float(rows.mean()) - geometry.body_top) / max(geometry.body_length, 1.0),
         measures=measure_spot(rows, columns, normal.smoothed, labels, region(region_name).label, geometry),
         pixel_spacing_mm=view.pixel_spacing_mm,
-        organ=_organ(labels[rows, columns]),
+        organ=_organ(labels[rows, columns], int(labels[rows[extreme], columns[extreme]])),
         patch=spot_patch(normal, geometry, float(rows.mean()), float(columns.mean())),
     )
 
