@@ -220,3 +220,43 @@ def test_a_research_png_pair_is_analysed_with_a_warning(metastatic_case: Path, t
     assert [v["view"] for v in document["views"]] == ["anterior", "posterior"]
     assert any("display" in q["message"].lower() or "8-bit" in q["message"] for q in document["quality"])
     assert 0.0 <= document["patient"]["metastasis_probability"] <= 1.0
+
+
+def _fixed_model(probabilities: dict[str, float]):  # a classifier that always says the same
+    from bonescan.classify.features import FEATURE_NAMES
+    from bonescan.classify.model import FindingModel
+
+    classes = tuple(probabilities)
+    logits = np.log(np.array([probabilities[name] for name in classes]))
+    width = len(FEATURE_NAMES)
+    return FindingModel(
+        classes,
+        np.zeros(width),
+        np.ones(width),
+        lambda patches, features: np.tile(logits, (len(features), 1)),
+        32,
+        {},
+    )
+
+
+@pytest.mark.parametrize(
+    ("reference_ratio", "joint", "label", "probability"),
+    [
+        (1.1, "left knee", "degenerative", 0.6 * 0.25 / (0.4 + 0.6 * 0.25)),  # symmetric, at a joint
+        (2.5, "left knee", "metastasis", 0.6),  # the other side is normal: no symmetry
+        (1.1, None, "metastasis", 0.6),  # symmetric but not at a joint
+    ],
+)
+def test_symmetric_joint_uptake_lowers_the_odds_of_a_metastasis(
+    reference_ratio: float, joint: str | None, label: str, probability: float
+) -> None:
+    from bonescan.classify.judge import SYMMETRIC_JOINT_LIKELIHOOD_RATIO, judge_findings
+
+    assert SYMMETRIC_JOINT_LIKELIHOOD_RATIO == 0.25
+    distance = 5.0 if joint else 100.0
+    spot = _spot(ViewName.ANTERIOR, np.arange(10), np.arange(10), "femur_distal_left")
+    spot = Spot(**{**spot.__dict__, "measures": SpotMeasures(reference_ratio, distance, 1.0, 0.05, joint)})
+    model = _fixed_model({"normal": 0.1, "metastasis": 0.6, "degenerative": 0.3})
+    (judged,) = judge_findings([Finding(1, {ViewName.ANTERIOR: spot})], model)
+    assert judged.label == label
+    assert judged.metastasis_probability == pytest.approx(probability)

@@ -328,6 +328,8 @@ def train(
             "crop_rows": _CROP_ROWS,
             "training_cohorts": sorted({p.stem.split("-case")[0] for p in train_files}),
             "training_case_count": len(train_files),
+            "initialised_from": str(init) if init is not None else None,
+            "targets": "partial-volume soft targets (first and second label per canonical pixel, share)",
             "validation_cases": [p.stem for p in valid_files],
             "validation_dice_canonical": dice,
             "mean_area_mm2": _mean_areas(areas),

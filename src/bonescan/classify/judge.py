@@ -11,6 +11,11 @@
    :data:`JOINT_CONTRAST` times the bone around it) and asymmetric (at least :data:`JOINT_ASYMMETRY`
    times the same place on the other side) is reported as **degenerative** even when the classifier
    calls it normal, because such uptake is real and its commonest cause is degenerative joint disease.
+   A second reader's rule: a hot spot at a joint whose mirror place on the other side takes up about as
+   much tracer (within :data:`JOINT_ASYMMETRY` either way) is symmetric joint uptake, most often
+   degenerative: its odds of being a metastasis are multiplied by
+   :data:`SYMMETRIC_JOINT_LIKELIHOOD_RATIO`, and a malignant or indeterminate label becomes
+   **degenerative** when the probability falls under :data:`KEEP_PROBABILITY`.
 3. The ``metastasis_probability`` is the classifier's probability of a metastasis (hot) or a lytic
    metastasis or myeloma (cold). The label is the most probable abnormal class; when that class holds
    less than :data:`LABEL_CONFIDENCE` of the abnormal probability, the label is ``indeterminate``.
@@ -36,6 +41,7 @@ __all__ = [
     "JOINT_CONTRAST",
     "LABEL_CONFIDENCE",
     "NORMAL_CUTOFF",
+    "SYMMETRIC_JOINT_LIKELIHOOD_RATIO",
     "JudgedFinding",
     "judge_findings",
 ]
@@ -49,6 +55,7 @@ JOINT_ASYMMETRY = 1.5
 _JOINT_MM = 15.0
 _JOINT_SIGNIFICANCE = 10.0
 LABEL_CONFIDENCE = 0.5
+SYMMETRIC_JOINT_LIKELIHOOD_RATIO = 0.25
 _MALIGNANT = ("metastasis", "myeloma_or_lytic")
 _PHYSIOLOGICAL_PROBABILITY = 0.01
 
@@ -120,6 +127,33 @@ def _focal_joint_uptake(finding: Finding) -> bool:
     )
 
 
+def _symmetric_joint_uptake(finding: Finding) -> bool:
+    spot = finding.main
+    return (
+        spot.kind is SpotKind.HOT
+        and spot.measures.nearest_joint is not None
+        and spot.measures.joint_distance_mm <= _JOINT_MM
+        and 1.0 / JOINT_ASYMMETRY <= spot.measures.reference_ratio <= JOINT_ASYMMETRY
+    )
+
+
+def _symmetric_joint_finding(
+    finding: Finding, probabilities: dict[str, float], findings: Sequence[Finding]
+) -> JudgedFinding:
+    malignant = _malignant(probabilities)
+    odds = SYMMETRIC_JOINT_LIKELIHOOD_RATIO * malignant / max(1.0 - malignant, 1e-6)
+    probability = odds / (1.0 + odds)
+    label = _label(probabilities)
+    if probability < KEEP_PROBABILITY and (label in _MALIGNANT or label == "indeterminate"):
+        label = "degenerative"
+    reasons = (
+        "uptake at a joint matched by similar uptake at the same joint on the other side: symmetric "
+        "joint uptake is most often degenerative",
+        *reasons_for(finding, label, findings),
+    )
+    return JudgedFinding(finding, label, probability, probabilities, reasons)
+
+
 def _malignant(probabilities: dict[str, float]) -> float:
     return sum(probabilities.get(name, 0.0) for name in _MALIGNANT)
 
@@ -172,6 +206,9 @@ def judge_findings(findings: Sequence[Finding], model: FindingModel | None = Non
         if probabilities[NORMAL] >= NORMAL_CUTOFF and _malignant(probabilities) < KEEP_PROBABILITY:
             if _focal_joint_uptake(finding):
                 judged.append(_joint_finding(finding, probabilities, findings))
+            continue
+        if _symmetric_joint_uptake(finding):
+            judged.append(_symmetric_joint_finding(finding, probabilities, findings))
             continue
         judged.append(_scored(finding, probabilities, findings))
     logger.info("%d of %d candidate(s) kept as findings", len(judged), len(findings))
