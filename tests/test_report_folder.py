@@ -105,6 +105,8 @@ def test_an_anonymized_result_names_no_paths_and_needs_the_inputs(
         load_report_source(folder)
     source = load_report_source(folder, inputs=(metastatic_case / "baseline.dcm",))
     assert source.anonymized and source.study.identity.name is None
+    assert source.study.metadata.study_date is None and source.study.metadata.acquisition_time is None
+    assert all(view.acquisition_time is None for view in source.study.views)
 
 
 def test_confirmation_is_recorded_and_read_back(metastatic_result: Path, tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ from bonescan.report.patient_summary import (
     reading_grade,
     write_patient_summary,
 )
+from bonescan.report.source import anonymized_study
 
 SOLITARY = "A single spot like this often has another cause, such as an old injury or wear and tear."
 FORBIDDEN = (
@@ -358,7 +359,7 @@ def test_the_name_and_scan_date_are_shown_only_when_not_anonymized(metastatic_so
     assert "This summary is for CASE00004 SIMULATED." in text
     assert "Your scan was done on 5 June 2023." in text
     anonymous = dataclasses.replace(
-        metastatic_source, anonymized=True, study=metastatic_source.study.without_identity()
+        metastatic_source, anonymized=True, study=anonymized_study(metastatic_source.study)
     )
     for output in (patient_summary_text(anonymous), patient_summary_html(anonymous)):
         assert "CASE00004" not in output and "SIMULATED" not in output

@@ -280,14 +280,18 @@ def _views_caption(source: ReportSource) -> str:
 
 def _running(source: ReportSource) -> str:
     """Return the line repeated at the top of every page: who (unless anonymized) and which study."""
+    if source.anonymized:
+        return "Anonymized study: identity and dates left out"
     study = f"study of {_when(source.study.metadata.study_date)}"
     identity = source.study.identity
-    if source.anonymized:
-        return f"Anonymized, {study}"
     who = [_person_name(identity.name) if identity.name else "name not recorded"]
     if identity.patient_id:
         who.append(f"ID {identity.patient_id}")
     return " · ".join([*who, study])
+
+
+def _title(day: date | None) -> str:
+    return f"Bone scan report, {_when(day)}" if day is not None else "Bone scan report"
 
 
 def _context(source: ReportSource) -> dict[str, Any]:
@@ -295,7 +299,7 @@ def _context(source: ReportSource) -> dict[str, Any]:
     patient = source.patient
     chart = bsi_chart_svg(patient.get("bsi_by_region", {}))
     return {
-        "title": f"Bone scan report, {_when(source.study.metadata.study_date)}",
+        "title": _title(source.study.metadata.study_date),
         "running": _running(source),
         **_views(source),
         "views_caption": _views_caption(source),

@@ -9,6 +9,7 @@ is the report made at the time.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ __all__ = [
     "Confirmation",
     "ReportFinding",
     "ReportSource",
+    "anonymized_study",
     "load_report_source",
     "report_source",
 ]
@@ -154,6 +156,27 @@ class ReportSource:
         return np.asarray(upright, dtype=np.float64).reshape(-1, 2)
 
 
+#: Ages above this are reported as this age when anonymized (a very old age can identify a person).
+_OLDEST_AGE_SHOWN = 90.0
+
+
+def anonymized_study(study: Study) -> Study:
+    """Return ``study`` without identity and without dates (sex and age, capped at 90, are kept).
+
+    Dates of a patient's care identify them as much as a name; the uptake interval goes with them.
+    """
+    metadata = study.metadata
+    age = metadata.patient.age_years
+    patient = dataclasses.replace(
+        metadata.patient, age_years=None if age is None else min(age, _OLDEST_AGE_SHOWN)
+    )
+    undated = dataclasses.replace(
+        metadata, study_date=None, injection_time=None, acquisition_time=None, patient=patient
+    )
+    views = tuple(dataclasses.replace(view, acquisition_time=None) for view in study.views)
+    return dataclasses.replace(study.without_identity(), metadata=undated, views=views)
+
+
 def report_source(assessment: Assessment, *, anonymized: bool = False) -> ReportSource:
     """Return the report source of a fresh analysis."""
     labels = {}
@@ -161,7 +184,7 @@ def report_source(assessment: Assessment, *, anonymized: bool = False) -> Report
         anatomy = assessment.anatomy.view(view.name)
         if anatomy is not None:
             labels[view.name] = anatomy.labels
-    study = assessment.study.without_identity() if anonymized else assessment.study
+    study = anonymized_study(assessment.study) if anonymized else assessment.study
     return ReportSource(result_document(assessment, anonymized=anonymized), study, labels, anonymized)
 
 
@@ -270,4 +293,4 @@ def load_report_source(
     confirmation = (
         Confirmation.from_dict(_read_json(confirmation_path)) if confirmation_path.is_file() else None
     )
-    return ReportSource(document, study.without_identity() if hide else study, labels, hide, confirmation)
+    return ReportSource(document, anonymized_study(study) if hide else study, labels, hide, confirmation)
