@@ -250,7 +250,14 @@ def _batch(counts, labels, rng, swap, size):
 
 
 def train(
-    data: Path, out: Path, steps: int, batch: int, width: int, seed: int, init: Path | None = None
+    data: Path,
+    out: Path,
+    steps: int,
+    batch: int,
+    width: int,
+    seed: int,
+    init: Path | None = None,
+    learning_rate: float = 3e-3,
 ) -> None:
     """Train, report validation Dice on the last 10% of the scans, export ONNX and a description.
 
@@ -267,8 +274,10 @@ def train(
     valid_labels = valid_targets[:, :, 0]
     swap = _swap_table()
     model = UNet(CLASSES, width=width)
-    optimiser = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=1e-4)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=3e-3, total_steps=steps, pct_start=0.1)
+    optimiser = torch.optim.AdamW(model.parameters(), lr=learning_rate, weight_decay=1e-4)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(
+        optimiser, max_lr=learning_rate, total_steps=steps, pct_start=0.1
+    )
     checkpoint = out / "checkpoint.pt"
     first = 0
     if init is not None and not checkpoint.exists():
@@ -418,6 +427,7 @@ def main() -> None:
     fit.add_argument("--width", type=int, default=12)
     fit.add_argument("--seed", type=int, default=0)
     fit.add_argument("--init", type=Path, help="checkpoint whose weights to start from (fine-tuning)")
+    fit.add_argument("--lr", type=float, default=3e-3, help="peak learning rate of the one-cycle schedule")
     snapshot = commands.add_parser("export")
     snapshot.add_argument("--data", type=Path, required=True)
     snapshot.add_argument("--checkpoint", type=Path, required=True)
@@ -438,6 +448,7 @@ def main() -> None:
             arguments.width,
             arguments.seed,
             arguments.init,
+            arguments.lr,
         )
 
 
