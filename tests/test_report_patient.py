@@ -21,7 +21,7 @@ from bonescan.report.patient_summary import (
     reading_grade,
     write_patient_summary,
 )
-from bonescan.report.source import anonymized_study
+from bonescan.report.source import anonymized_source
 
 SOLITARY = "A single spot like this often has another cause, such as an old injury or wear and tear."
 FORBIDDEN = (
@@ -358,9 +358,7 @@ def test_the_name_and_scan_date_are_shown_only_when_not_anonymized(metastatic_so
     text = patient_summary_text(metastatic_source)
     assert "This summary is for CASE00004 SIMULATED." in text
     assert "Your scan was done on 5 June 2023." in text
-    anonymous = dataclasses.replace(
-        metastatic_source, anonymized=True, study=anonymized_study(metastatic_source.study)
-    )
+    anonymous = anonymized_source(metastatic_source)
     for output in (patient_summary_text(anonymous), patient_summary_html(anonymous)):
         assert "CASE00004" not in output and "SIMULATED" not in output
         assert "This summary is for" not in output and "2023" not in output

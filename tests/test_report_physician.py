@@ -33,7 +33,7 @@ from bonescan.report.physician import (
     write_physician_html,
     write_physician_pdf,
 )
-from bonescan.report.source import anonymized_study
+from bonescan.report.source import anonymized_source
 from tests.conftest import _require
 
 if TYPE_CHECKING:
@@ -56,10 +56,6 @@ def metastatic(metastatic_result: Path) -> ReportSource:
 @pytest.fixture(scope="module")
 def nm1(nm1_result_folder: Path) -> ReportSource:
     return load_report_source(nm1_result_folder)
-
-
-def _anonymized(source: ReportSource) -> ReportSource:
-    return dataclasses.replace(source, anonymized=True, study=anonymized_study(source.study))
 
 
 def _tool(name: str) -> str:
@@ -100,7 +96,7 @@ def metastatic_pdf(metastatic: ReportSource, tmp_path_factory: pytest.TempPathFa
 
 @pytest.fixture(scope="module")
 def anonymized_confirmed_pdf(metastatic: ReportSource, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    source = dataclasses.replace(_anonymized(metastatic), confirmation=CONFIRMED)
+    source = dataclasses.replace(anonymized_source(metastatic), confirmation=CONFIRMED)
     return _pdf(source, tmp_path_factory.mktemp("physician_pdf_anonymized"))
 
 
@@ -360,7 +356,7 @@ def test_the_real_scan_report_shows_its_warnings_and_one_view(nm1_pdf: Path, nm1
 
 def test_an_anonymized_report_leaves_out_identity_and_input_paths(nm1: ReportSource) -> None:
     assert any(".dcm" in check["message"] for check in nm1.document["quality"])
-    html = physician_html(_anonymized(nm1))
+    html = physician_html(anonymized_source(nm1))
     for value in ("CompressedSamples", "8NM1", "NM1_UNC.dcm", "/work/"):
         assert value not in html, value
     assert "input file 1: the file does not say which view it is" in html

@@ -12,7 +12,7 @@ from typing import BinaryIO
 
 from bonescan.errors import OutputError
 
-__all__ = ["output_folder", "refuse_input_folder", "write_atomically"]
+__all__ = ["output_folder", "refuse_input_folder", "write_atomically", "write_bytes_atomically"]
 
 
 def _umask() -> int:
@@ -46,6 +46,11 @@ def write_atomically(target: Path, write: Callable[[BinaryIO], object]) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def write_bytes_atomically(target: Path, data: bytes) -> None:
+    """Write ``data`` to ``target`` through :func:`write_atomically`."""
+    write_atomically(target, lambda stream: stream.write(data))
 
 
 def refuse_input_folder(target: Path, sources: tuple[Path, ...]) -> None:

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from bonescan._files import output_folder, refuse_input_folder, write_atomically
+from bonescan._files import output_folder, refuse_input_folder, write_bytes_atomically
 from bonescan._version import __version__
 from bonescan.assessment import Assessment
 from bonescan.assessment.result import file_sha256
@@ -77,8 +77,7 @@ def write_manifest(
         "history": list(history),
     }
     path = folder / MANIFEST_FILE
-    text = (json.dumps(manifest, indent=2) + "\n").encode()
-    write_atomically(path, lambda stream: stream.write(text))
+    write_bytes_atomically(path, (json.dumps(manifest, indent=2) + "\n").encode())
     return path
 
 

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 import click
 
-from bonescan._files import write_atomically
+from bonescan._files import write_bytes_atomically
 from bonescan._version import __version__
 from bonescan.analysis_files import write_analysis
 from bonescan.anatomy import segment as segment_study
@@ -251,7 +251,7 @@ def evaluate_anatomy_command(cohort: Path, limit: int | None, json_path: Path | 
     for name, entry in figures["regions"].items():
         click.echo(f"  {name:<24}{entry['dice']:.3f}  ({entry['pairs']} view(s))")
     if json_path is not None:
-        write_atomically(json_path, lambda stream: stream.write(json.dumps(figures, indent=2).encode()))
+        write_bytes_atomically(json_path, json.dumps(figures, indent=2).encode())
 
 
 @evaluate.command(name="findings")
@@ -264,7 +264,7 @@ def evaluate_findings_command(cohort: Path, limit: int | None, json_path: Path |
     click.echo(figures.to_markdown())
     if json_path is not None:
         document = json.dumps(figures.as_dict(), indent=2).encode()
-        write_atomically(json_path, lambda stream: stream.write(document))
+        write_bytes_atomically(json_path, document)
 
 
 cli.add_command(simulate_command, name="simulate")

@@ -20,6 +20,7 @@ __all__ = [
     "GAP_PX",
     "HEADER_PX",
     "WINDOW_PERCENTILE",
+    "panel_lefts",
     "render_overlay",
     "render_study",
     "view_window",
@@ -56,6 +57,16 @@ def _square_pixels(image: Image.Image, spacing: tuple[float, float]) -> Image.Im
         return image
     width = round(image.width * column_mm / row_mm)
     return image.resize((width, image.height), Image.Resampling.BILINEAR)
+
+
+def panel_lefts(study: Study) -> list[int]:
+    """Return the x position of each view's panel in :func:`render_study`'s picture, in view order."""
+    lefts, left = [], 0
+    for view in study.views:
+        lefts.append(left)
+        row_mm, column_mm = view.pixel_spacing_mm
+        left += round(view.shape[1] * column_mm / row_mm) + GAP_PX
+    return lefts
 
 
 def _side_letters(view: View) -> tuple[str, str]:

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bonescan._files import write_atomically
+from bonescan._files import write_bytes_atomically
 from bonescan._version import __version__
 from bonescan.analysis_files import MANIFEST_FILE, now_text, write_manifest
 from bonescan.errors import InputError
@@ -44,7 +44,7 @@ def confirm_result(folder: str | Path, physician: str, comment: str = "") -> Con
         raise InputError(base, "a confirmation needs the physician's name")
     confirmation = Confirmation(physician.strip(), datetime.now(UTC), comment.strip())
     text = json.dumps(confirmation.as_dict(), indent=2).encode()
-    write_atomically(base / CONFIRMATION_FILE, lambda stream: stream.write(text))
+    write_bytes_atomically(base / CONFIRMATION_FILE, text)
     logger.info("%s confirmed by %s", base, confirmation.physician)
     return confirmation
 

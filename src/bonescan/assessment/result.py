@@ -35,7 +35,14 @@ from bonescan.classify.judge import JudgedFinding
 from bonescan.detect.model import Spot
 from bonescan.study import Study, View
 
-__all__ = ["SCHEMA_VERSION", "file_sha256", "inputs_document", "result_document", "spot_outline"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "file_sha256",
+    "inputs_document",
+    "result_document",
+    "spot_outline",
+    "without_paths",
+]
 
 SCHEMA_VERSION = "1"
 
@@ -133,9 +140,9 @@ def _patient(assessment: Assessment) -> dict[str, Any]:
     }
 
 
-def _without_paths(message: str, study: Study) -> str:
+def without_paths(message: str, sources: tuple[Path, ...]) -> str:
     """Return a message with the input paths (which may name the patient) replaced by their number."""
-    for number, path in enumerate(study.sources, start=1):
+    for number, path in enumerate(sources, start=1):
         for spelling in sorted({str(path.resolve()), str(path), path.name}, key=len, reverse=True):
             message = message.replace(spelling, f"input file {number}")
     return message
@@ -163,7 +170,9 @@ def result_document(assessment: Assessment, *, anonymized: bool = False) -> dict
             {
                 "code": check.code,
                 "severity": check.severity.value,
-                "message": _without_paths(check.message, assessment.study) if anonymized else check.message,
+                "message": without_paths(check.message, assessment.study.sources)
+                if anonymized
+                else check.message,
             }
             for check in assessment.quality
         ],

@@ -12,7 +12,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image, ImageDraw, ImageFont
 
-from bonescan.render import GAP_PX, HEADER_PX, render_study
+from bonescan.render import HEADER_PX, panel_lefts, render_study
 from bonescan.report.source import ReportFinding, ReportSource
 from bonescan.study import View
 
@@ -37,16 +37,6 @@ _FALLBACK = (0, 0, 0)
 def label_colour(label: str) -> tuple[int, int, int]:
     """Return the outline colour of a label."""
     return LABEL_COLOURS.get(label, _FALLBACK)
-
-
-def _panel_lefts(source: ReportSource) -> list[int]:
-    """Return the x position of each view's panel in :func:`bonescan.render.render_study`'s picture."""
-    lefts, left = [], 0
-    for view in source.study.views:
-        lefts.append(left)
-        row_mm, column_mm = view.pixel_spacing_mm
-        left += round(view.shape[1] * column_mm / row_mm) + GAP_PX
-    return lefts
 
 
 def _to_canvas(view: View, outline: NDArray[np.float64], left: int, scale: int) -> list[tuple[float, float]]:
@@ -94,7 +84,7 @@ def annotated_views(source: ReportSource, *, scale: int = 2) -> Image.Image:
     canvas = base.resize((base.width * scale, base.height * scale), Image.Resampling.NEAREST)
     draw = ImageDraw.Draw(canvas)
     font = ImageFont.load_default(size=12 * scale)
-    lefts = _panel_lefts(source)
+    lefts = panel_lefts(source.study)
     for finding in source.findings():
         _draw_finding(draw, source, finding, lefts, scale, font)
     return canvas

@@ -31,14 +31,14 @@ from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
-import jinja2
 from pydicom.valuerep import PersonName
 
-from bonescan._files import write_atomically
+from bonescan._files import write_bytes_atomically
 from bonescan.assessment.patient import LIKELY
 from bonescan.regions import Laterality, region
+from bonescan.report.page_templates import template
 from bonescan.report.source import ReportFinding, ReportSource
 
 __all__ = [
@@ -624,17 +624,6 @@ def readability(text: str) -> dict[str, float]:
     }
 
 
-@cache
-def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.PackageLoader("bonescan.report", "templates"),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-
-
 def patient_summary_html(source: ReportSource) -> str:
     """Return the patient summary as one self-contained HTML page (inline CSS, large print, printable).
 
@@ -643,8 +632,7 @@ def patient_summary_html(source: ReportSource) -> str:
     """
     summary = patient_summary(source)
     software: dict[str, Any] = source.document.get("software", {})
-    template = _environment().get_template("patient_summary.html.j2")
-    return template.render(
+    return template("patient_summary.html.j2").render(
         summary=summary,
         generator=f"bonescan {software.get('version', '')}".strip(),
     )
@@ -659,10 +647,5 @@ def write_patient_summary(source: ReportSource, folder: Path) -> list[Path]:
         When ``folder`` does not exist.
     """
     target = Path(folder) / PATIENT_SUMMARY_FILE
-    page = patient_summary_html(source).encode("utf-8")
-
-    def write(stream: BinaryIO) -> None:
-        stream.write(page)
-
-    write_atomically(target, write)
+    write_bytes_atomically(target, patient_summary_html(source).encode("utf-8"))
     return [target]

@@ -23,17 +23,17 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 from pydicom.valuerep import PersonName
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher
 
-from bonescan._files import write_atomically
+from bonescan._files import write_bytes_atomically
 from bonescan.assessment.impression import probability_words
 from bonescan.assessment.patient import LIKELY
 from bonescan.report.charts import bsi_chart_svg, format_percent, region_in_words
 from bonescan.report.figures import LABEL_COLOURS, annotated_views, label_colour
+from bonescan.report.page_templates import template
 from bonescan.report.source import ReportFinding, ReportSource
 from bonescan.study import StudyMetadata
 
@@ -147,14 +147,6 @@ def _legend(findings: list[ReportFinding]) -> list[dict[str, Any]]:
     ]
 
 
-def _without_paths(message: str, source: ReportSource) -> str:
-    """Return a message with the input paths replaced, for an anonymized report (paths may identify)."""
-    for number, path in enumerate(source.study.sources, start=1):
-        for spelling in {str(path.resolve()), str(path)}:
-            message = message.replace(spelling, f"input file {number}")
-    return message
-
-
 def _quality(source: ReportSource) -> list[dict[str, str]]:
     checks = []
     for check in source.document.get("quality", []):
@@ -163,7 +155,7 @@ def _quality(source: ReportSource) -> list[dict[str, str]]:
             {
                 "severity": str(check["severity"]),
                 "code": str(check["code"]),
-                "message": _without_paths(message, source) if source.anonymized else message,
+                "message": message,
             }
         )
     return checks
@@ -321,16 +313,6 @@ def _context(source: ReportSource) -> dict[str, Any]:
     }
 
 
-def _environment() -> Environment:
-    return Environment(
-        loader=PackageLoader("bonescan.report", "templates"),
-        autoescape=True,
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-
-
 def physician_html(source: ReportSource) -> str:
     """Return the physician's report as one self-contained HTML document.
 
@@ -344,7 +326,7 @@ def physician_html(source: ReportSource) -> str:
     str
         The HTML, with the picture inlined as a ``data:`` URI and the style sheet inline.
     """
-    return _environment().get_template("physician.html.j2").render(_context(source))
+    return template("physician.html.j2").render(_context(source))
 
 
 def physician_pdf(source: ReportSource) -> bytes:
@@ -368,7 +350,7 @@ def write_physician_html(source: ReportSource, folder: Path) -> list[Path]:
     """
     target = Path(folder) / HTML_FILE
     text = physician_html(source).encode("utf-8")
-    write_atomically(target, lambda stream: stream.write(text))
+    write_bytes_atomically(target, text)
     logger.info("wrote %s", target)
     return [target]
 
@@ -383,6 +365,6 @@ def write_physician_pdf(source: ReportSource, folder: Path) -> list[Path]:
     """
     target = Path(folder) / PDF_FILE
     data = physician_pdf(source)
-    write_atomically(target, lambda stream: stream.write(data))
+    write_bytes_atomically(target, data)
     logger.info("wrote %s", target)
     return [target]

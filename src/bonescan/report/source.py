@@ -21,7 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from bonescan.assessment import Assessment, result_document
-from bonescan.assessment.result import SCHEMA_VERSION, file_sha256
+from bonescan.assessment.result import SCHEMA_VERSION, file_sha256, without_paths
 from bonescan.errors import InputError
 from bonescan.io import load_study
 from bonescan.study import Study, View, ViewName
@@ -33,6 +33,7 @@ __all__ = [
     "Confirmation",
     "ReportFinding",
     "ReportSource",
+    "anonymized_source",
     "anonymized_study",
     "load_report_source",
     "report_source",
@@ -177,6 +178,25 @@ def anonymized_study(study: Study) -> Study:
     return dataclasses.replace(study.without_identity(), metadata=undated, views=views)
 
 
+def anonymized_source(source: ReportSource) -> ReportSource:
+    """Return ``source`` with identifying data left out of everything a report is made from.
+
+    The study loses its identity and dates (:func:`anonymized_study`) and the result's quality
+    messages their input paths.
+    """
+    sources = source.study.sources
+    quality = [
+        {**check, "message": without_paths(str(check["message"]), sources)}
+        for check in source.document.get("quality", [])
+    ]
+    return dataclasses.replace(
+        source,
+        document={**source.document, "quality": quality},
+        study=anonymized_study(source.study),
+        anonymized=True,
+    )
+
+
 def report_source(assessment: Assessment, *, anonymized: bool = False) -> ReportSource:
     """Return the report source of a fresh analysis."""
     labels = {}
@@ -184,8 +204,8 @@ def report_source(assessment: Assessment, *, anonymized: bool = False) -> Report
         anatomy = assessment.anatomy.view(view.name)
         if anatomy is not None:
             labels[view.name] = anatomy.labels
-    study = anonymized_study(assessment.study) if anonymized else assessment.study
-    return ReportSource(result_document(assessment, anonymized=anonymized), study, labels, anonymized)
+    source = ReportSource(result_document(assessment, anonymized=anonymized), assessment.study, labels)
+    return anonymized_source(source) if anonymized else source
 
 
 def stored_labels(source: ReportSource) -> dict[str, NDArray[np.uint8]]:
@@ -293,4 +313,5 @@ def load_report_source(
     confirmation = (
         Confirmation.from_dict(_read_json(confirmation_path)) if confirmation_path.is_file() else None
     )
-    return ReportSource(document, anonymized_study(study) if hide else study, labels, hide, confirmation)
+    source = ReportSource(document, study, labels, confirmation=confirmation)
+    return anonymized_source(source) if hide else source
