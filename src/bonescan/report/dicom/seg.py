@@ -77,22 +77,15 @@ def _modifiers(name: str) -> list[Dataset]:
     return [copy.deepcopy(item) for item in (code.laterality, code.modifier) if item is not None]
 
 
-def _with_type_modifiers(description: hd.seg.SegmentDescription, name: str) -> None:
-    """Add a region's side and part to the segmented property type, as modifiers."""
+def _with_modifiers(
+    description: hd.seg.SegmentDescription, name: str, sequence: str, modifier_sequence: str
+) -> None:
+    """Add a region's side and part as modifiers to the code in ``sequence`` of the description."""
     modifiers = _modifiers(name)
     if modifiers:
-        item = copy.deepcopy(description.SegmentedPropertyTypeCodeSequence[0])
-        item.SegmentedPropertyTypeModifierCodeSequence = modifiers
-        description.SegmentedPropertyTypeCodeSequence = [item]
-
-
-def _with_region_modifiers(description: hd.seg.SegmentDescription, name: str) -> None:
-    """Add a region's side and part to the anatomic region, as modifiers."""
-    modifiers = _modifiers(name)
-    if modifiers:
-        item = copy.deepcopy(description.AnatomicRegionSequence[0])
-        item.AnatomicRegionModifierSequence = modifiers
-        description.AnatomicRegionSequence = [item]
+        item = copy.deepcopy(getattr(description, sequence)[0])
+        setattr(item, modifier_sequence, modifiers)
+        setattr(description, sequence, [item])
 
 
 def _anatomy_algorithm(source: ReportSource) -> hd.AlgorithmIdentificationSequence:
@@ -129,7 +122,12 @@ def _bone_segments(source: ReportSource, start: int) -> list[Segment]:
             tracking_id=bone.name,
             tracking_uid=hd.UID(),
         )
-        _with_type_modifiers(description, bone.name)
+        _with_modifiers(
+            description,
+            bone.name,
+            "SegmentedPropertyTypeCodeSequence",
+            "SegmentedPropertyTypeModifierCodeSequence",
+        )
         masks = {
             view.name: stored[view.name] == bone.label
             if view.name in stored
@@ -154,7 +152,7 @@ def _finding_segment(source: ReportSource, finding: ReportFinding, number: int, 
         anatomic_regions=[region_code(finding.region).location],
         display_color=hd.color.CIELabColor.from_rgb(*label_colour(finding.label)),
     )
-    _with_region_modifiers(description, finding.region)
+    _with_modifiers(description, finding.region, "AnatomicRegionSequence", "AnatomicRegionModifierSequence")
     masks = {}
     for view in source.study.views:
         entry = finding.spots.get(view.name)

@@ -11,6 +11,7 @@ for DICOM input that is not anonymized, a Source Image Sequence naming the input
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import highdicom as hd
 import numpy as np
@@ -24,7 +25,14 @@ from bonescan.report.dicom.identity import OutputIdentity
 from bonescan.report.source import ReportSource
 from bonescan.study import ImageSide, View, ViewName
 
-__all__ = ["MANUFACTURER", "ImageReference", "image_reference", "stored_orientation", "view_images"]
+__all__ = [
+    "MANUFACTURER",
+    "ImageReference",
+    "image_reference",
+    "secondary_capture",
+    "stored_orientation",
+    "view_images",
+]
 
 MANUFACTURER = "bonescan"
 _UINT16_MAX = 65535
@@ -38,6 +46,15 @@ class ImageReference:
     sop_class_uid: str
     sop_instance_uid: str
     frame_numbers: tuple[int, ...] | None = None
+
+    def source_item(self) -> Dataset:
+        """Return it as an item of a Source Image Sequence."""
+        item = Dataset()
+        item.ReferencedSOPClassUID = self.sop_class_uid
+        item.ReferencedSOPInstanceUID = self.sop_instance_uid
+        if self.frame_numbers is not None:
+            item.ReferencedFrameNumber = list(self.frame_numbers)
+        return item
 
 
 def image_reference(dataset: Dataset, frame: int | None = None) -> ImageReference:
@@ -76,46 +93,68 @@ def _window(pixels: NDArray[np.uint16]) -> tuple[float, float]:
 
 
 def _source_item(header: Dataset, frame: int) -> Dataset:
-    reference = image_reference(header, frame)
-    item = Dataset()
-    item.ReferencedSOPClassUID = reference.sop_class_uid
-    item.ReferencedSOPInstanceUID = reference.sop_instance_uid
-    if reference.frame_numbers is not None:
-        item.ReferencedFrameNumber = list(reference.frame_numbers)
+    item = image_reference(header, frame).source_item()
     purpose = hd.sr.CodedConcept.from_code(codes.DCM.SourceImageForImageProcessingOperation)
     item.PurposeOfReferenceCodeSequence = [purpose]
     return item
+
+
+def secondary_capture(
+    identity: OutputIdentity,
+    pixels: NDArray[np.uint8] | NDArray[np.uint16],
+    *,
+    series_uid: str,
+    series_number: int,
+    instance_number: int,
+    series_description: str,
+    **image: Any,
+) -> hd.sc.SCImage:
+    """Return a new bonescan Secondary Capture image carrying ``identity`` (a new SOP instance UID).
+
+    ``image`` holds the arguments of :meth:`highdicom.sc.SCImage.from_ref_dataset` that differ between
+    bonescan's images (photometric interpretation, bits allocated, spacing, orientation).
+    """
+    result = hd.sc.SCImage.from_ref_dataset(
+        ref_dataset=identity.dataset,
+        pixel_array=pixels,
+        coordinate_system="PATIENT",
+        series_instance_uid=series_uid,
+        series_number=series_number,
+        sop_instance_uid=hd.UID(),
+        instance_number=instance_number,
+        manufacturer=MANUFACTURER,
+        transfer_syntax_uid="1.2.840.10008.1.2.1",
+        manufacturer_model_name=MANUFACTURER,
+        software_versions=__version__,
+        series_description=series_description,
+        specific_character_set=identity.dataset.SpecificCharacterSet,
+        institution_name=identity.institution_name,
+        **image,
+    )
+    result.BodyPartExamined = "WHOLEBODY"
+    result.ConversionType = "WSD"
+    result.BurnedInAnnotation = "NO"  # at most view names and finding numbers, nothing that identifies
+    return result
 
 
 def _view_image(
     view: View, number: int, series_uid: str, identity: OutputIdentity, header: Dataset | None
 ) -> hd.sc.SCImage:
     pixels = stored_pixels(view)
-    image = hd.sc.SCImage.from_ref_dataset(
-        ref_dataset=identity.dataset,
-        pixel_array=pixels,
+    image = secondary_capture(
+        identity,
+        pixels,
+        series_uid=series_uid,
+        series_number=_VIEW_SERIES_NUMBER,
+        instance_number=number,
+        series_description="bonescan: views as stored",
         photometric_interpretation="MONOCHROME2",
         bits_allocated=16,
-        coordinate_system="PATIENT",
-        series_instance_uid=series_uid,
-        series_number=_VIEW_SERIES_NUMBER,
-        sop_instance_uid=hd.UID(),
-        instance_number=number,
-        manufacturer=MANUFACTURER,
-        pixel_spacing=view.pixel_spacing_mm,  # type: ignore[arg-type]  # highdicom says int, means float
+        pixel_spacing=view.pixel_spacing_mm,
         patient_orientation=stored_orientation(view),
-        transfer_syntax_uid="1.2.840.10008.1.2.1",
-        manufacturer_model_name=MANUFACTURER,
-        software_versions=__version__,
-        series_description="bonescan: views as stored",
-        specific_character_set=identity.dataset.SpecificCharacterSet,
-        institution_name=identity.institution_name,
     )
     image.Modality = "NM"
-    image.BodyPartExamined = "WHOLEBODY"
-    image.ConversionType = "WSD"
     image.ImageType = ["DERIVED", "SECONDARY", "WHOLE BODY"]
-    image.BurnedInAnnotation = "NO"
     image.ImageComments = f"{view.name.value} view"
     image.DerivationDescription = (
         f"The {view.name.value} view of the input in its stored pixel grid, written by bonescan "
