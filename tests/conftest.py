@@ -39,6 +39,17 @@ def dciodvfy() -> str:
     return path
 
 
+def exit_code(argv: list[str]) -> int:
+    """Run the ``bonescan`` command in-process; return its exit status."""
+    from bonescan.cli import main
+
+    try:
+        main(argv)
+    except SystemExit as stop:
+        return int(stop.code or 0)
+    return 0
+
+
 def dciodvfy_errors(tool: str, path: Path) -> list[str]:
     """Return the lines dciodvfy reports as errors for a file."""
     result = subprocess.run([tool, str(path)], capture_output=True, text=True, check=False)

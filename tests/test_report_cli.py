@@ -9,7 +9,7 @@ from pathlib import Path
 import pydicom
 import pytest
 
-from bonescan.cli import main
+from tests.conftest import exit_code
 
 ALL_FILES = {
     "result.json",
@@ -24,14 +24,6 @@ ALL_FILES = {
 }
 
 
-def _run(argv: list[str]) -> int:
-    try:
-        main(argv)
-    except SystemExit as stop:
-        return int(stop.code or 0)
-    return 0
-
-
 def _files(folder: Path) -> set[str]:
     return {path.relative_to(folder).as_posix() for path in folder.rglob("*") if path.is_file()}
 
@@ -40,7 +32,7 @@ def _files(folder: Path) -> set[str]:
 def reported(metastatic_case: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("cli") / "study"
     argv = ["analyze", str(metastatic_case / "baseline.dcm"), "--out", str(folder), "--primary", "prostate"]
-    assert _run([*argv, "--report", "html,pdf,dicom"]) == 0
+    assert exit_code([*argv, "--report", "html,pdf,dicom"]) == 0
     return folder
 
 
@@ -66,8 +58,8 @@ def test_confirming_and_remaking_lifts_the_draft_mark(reported: Path, tmp_path: 
     summary = (reported / "patient-summary.html").read_text()
     assert "DRAFT" in summary
     assert pydicom.dcmread(reported / "dicom" / "sr.dcm").VerificationFlag == "UNVERIFIED"
-    assert _run(["confirm", str(reported), "--physician", "Dr Ada Reader"]) == 0
-    assert _run(["report", str(reported)]) == 0
+    assert exit_code(["confirm", str(reported), "--physician", "Dr Ada Reader"]) == 0
+    assert exit_code(["report", str(reported)]) == 0
     summary = (reported / "patient-summary.html").read_text()
     assert "DRAFT" not in summary and "Ada Reader" in summary
     sr = pydicom.dcmread(reported / "dicom" / "sr.dcm")
@@ -81,7 +73,7 @@ def test_confirming_and_remaking_lifts_the_draft_mark(reported: Path, tmp_path: 
 def test_report_on_a_folder_that_is_not_a_result_fails_cleanly(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert _run(["report", str(tmp_path)]) == 2
+    assert exit_code(["report", str(tmp_path)]) == 2
     error = capsys.readouterr().err.strip().splitlines()
     assert len(error) == 1 and "result.json" in error[0]
     assert list(tmp_path.iterdir()) == []
@@ -91,14 +83,14 @@ def test_bad_input_with_reports_leaves_no_folder(tmp_path: Path) -> None:
     bad = tmp_path / "bad.dcm"
     bad.write_bytes(b"not dicom")
     out = tmp_path / "out"
-    assert _run(["analyze", str(bad), "--out", str(out), "--report", "html,pdf,dicom"]) == 2
+    assert exit_code(["analyze", str(bad), "--out", str(out), "--report", "html,pdf,dicom"]) == 2
     assert not out.exists()
 
 
 def test_the_real_scan_gets_every_report(shared_data: Path, tmp_path: Path) -> None:
     folder = tmp_path / "nm1"
     assert (
-        _run(
+        exit_code(
             [
                 "analyze",
                 str(shared_data / "nm1" / "NM1_UNC.dcm"),

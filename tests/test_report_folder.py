@@ -10,11 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bonescan.cli import main
 from bonescan.errors import BonescanError, InputError
 from bonescan.report import load_report_source
 from bonescan.report.figures import annotated_views, label_colour
 from bonescan.report_folder import confirm_result, remake_reports
+from tests.conftest import exit_code
 
 
 def _sha256(path: Path) -> str:
@@ -82,7 +82,7 @@ def test_a_changed_input_is_refused(metastatic_case: Path, metastatic_result: Pa
     copy = tmp_path / "baseline.dcm"
     shutil.copy(metastatic_case / "baseline.dcm", copy)
     folder = tmp_path / "result"
-    assert main_exit(["analyze", str(copy), "--out", str(folder)]) == 0
+    assert exit_code(["analyze", str(copy), "--out", str(folder)]) == 0
     data = bytearray(copy.read_bytes())
     data[-1] ^= 0xFF  # one pixel changed
     copy.write_bytes(bytes(data))
@@ -95,7 +95,7 @@ def test_an_anonymized_result_names_no_paths_and_needs_the_inputs(
 ) -> None:
     folder = tmp_path / "anon"
     assert (
-        main_exit(["analyze", str(metastatic_case / "baseline.dcm"), "--out", str(folder), "--anonymize"])
+        exit_code(["analyze", str(metastatic_case / "baseline.dcm"), "--out", str(folder), "--anonymize"])
         == 0
     )
     text = (folder / "result.json").read_text() + (folder / "manifest.json").read_text()
@@ -126,13 +126,5 @@ def test_unknown_report_formats_are_refused_before_any_work(metastatic_result: P
     with pytest.raises(BonescanError, match="unknown report format"):
         remake_reports(metastatic_result, ["docx"])
     out = tmp_path / "never"
-    assert main_exit(["analyze", "x.dcm", "--out", str(out), "--report", "docx"]) != 0
+    assert exit_code(["analyze", "x.dcm", "--out", str(out), "--report", "docx"]) != 0
     assert not out.exists()
-
-
-def main_exit(argv: list[str]) -> int:
-    try:
-        main(argv)
-    except SystemExit as stop:
-        return int(stop.code or 0)
-    return 0
