@@ -13,7 +13,9 @@ from PIL import Image
 
 from bonescan import load_study, write_nm_image
 from bonescan.anatomy import find_landmarks, segment
+from bonescan.anatomy.consistency import keep_leg_order
 from bonescan.anatomy.grid import from_canonical, to_canonical
+from bonescan.anatomy.landmarks import Landmark
 from bonescan.cli import cli
 from bonescan.evaluate import evaluate_anatomy
 from bonescan.regions import region
@@ -129,6 +131,29 @@ def test_the_real_scan_bladder_knees_and_sides(nm1) -> None:
         assert names & set(np.unique(band[:, column - 3 : column + 4]).tolist()), image_side
     kidneys = {region("kidney_left").label, region("kidney_right").label}
     assert not np.isin(labels[knee_row - 40 :], list(kidneys)).any()  # no kidney below the knees
+
+
+def test_the_real_scan_has_a_femur_above_each_knee(nm1) -> None:
+    # The network alone called NM1's left thigh "tibia"; the knee rule puts the femur back.
+    anterior = segment(nm1).view(ViewName.ANTERIOR)
+    for side in ("left", "right"):
+        assert anterior.regions[f"femur_distal_{side}"].missing_reason is None, side
+
+
+def test_leg_bone_on_the_wrong_side_of_the_knees_is_relabelled() -> None:
+    tibia, distal = region("tibia_fibula_left").label, region("femur_distal_left").label
+    proximal_right = region("femur_proximal_right").label
+    labels = np.zeros((100, 4), dtype=np.uint8)
+    labels[:, 0] = tibia  # a whole left leg called tibia
+    labels[:, 1] = proximal_right  # a whole right leg called femur
+    knees = Landmark(row=50.0, confidence=0.9, method="test")
+    fixed = keep_leg_order(labels, knees, row_spacing_mm=2.0)  # margin: 40 mm = 20 rows
+    assert (fixed[:30, 0] == distal).all() and (fixed[30:, 0] == tibia).all()
+    assert (fixed[:71, 1] == proximal_right).all()
+    assert (fixed[71:, 1] == region("tibia_fibula_right").label).all()
+    assert (fixed[:, 2:] == 0).all()
+    uncertain = Landmark(row=50.0, confidence=0.5, method="test")
+    assert keep_leg_order(labels, uncertain, row_spacing_mm=2.0) is labels
 
 
 def test_a_cut_off_head_is_reported_missing(simulated) -> None:

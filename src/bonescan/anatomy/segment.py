@@ -3,7 +3,8 @@
 Method: a small U-Net (:mod:`bonescan.anatomy.network`) scores every region registry label on a
 canonical 512×128 grid of 4.52 mm; the scores are resampled linearly to the view's own grid and the
 best label taken. Pixels outside the body outline become background and unlabelled pixels inside it
-soft tissue. Landmarks are found from the outline and the uptake (:mod:`bonescan.anatomy.landmarks`).
+soft tissue. Landmarks are found from the outline and the uptake (:mod:`bonescan.anatomy.landmarks`);
+femur below the knees or tibia above them is relabelled (:mod:`bonescan.anatomy.consistency`).
 A bone region whose area is under a quarter of what training scans show is reported missing, with
 the reason (cut off at an image edge, or not found), rather than guessed.
 """
@@ -16,6 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from bonescan._body import body_mask
+from bonescan.anatomy.consistency import keep_leg_order
 from bonescan.anatomy.grid import from_canonical
 from bonescan.anatomy.landmarks import find_landmarks
 from bonescan.anatomy.model import Anatomy, RegionStatus, ViewAnatomy
@@ -101,8 +103,9 @@ def _view_anatomy(
     labels, confidence = _best_class(probabilities)
     labels[~body] = region("background").label
     labels[body & (labels == region("background").label)] = region("soft_tissue").label
-    statuses = _region_status(labels, confidence, view, network, body)
     landmarks = find_landmarks(view.counts, view.pixel_spacing_mm, body)
+    labels = keep_leg_order(labels, landmarks.points.get("knees"), view.pixel_spacing_mm[0])
+    statuses = _region_status(labels, confidence, view, network, body)
     return ViewAnatomy(view.name, labels, body, landmarks, statuses)
 
 
