@@ -33,17 +33,19 @@ def main() -> None:
     from bonescan import load_study
     from bonescan.anatomy import segment
     from bonescan.anatomy.network import load_network
+    from bonescan.anatomy.refine import load_refiner
     from bonescan.simulate.cohort import CohortConfig, write_cohort
 
     network = load_network(threads=1)
+    refiner = load_refiner(threads=1)
     with tempfile.TemporaryDirectory() as folder:
         cohort = write_cohort(Path(folder) / "cohort", CohortConfig(cases=args.cases, seed=args.seed))
         studies = [load_study(scan) for scan in sorted(cohort.glob("case*/baseline.dcm"))]
-    segment(studies[0], network=network)  # warm-up: the first run loads libraries
+    segment(studies[0], network=network, refiner=refiner)  # warm-up: the first run loads libraries
     seconds = []
     for study in studies:
         start = time.perf_counter()
-        segment(study, network=network)
+        segment(study, network=network, refiner=refiner)
         seconds.append(time.perf_counter() - start)
     print(
         f"segmented {len(seconds)} two-view studies: median {np.median(seconds):.3f} s, "

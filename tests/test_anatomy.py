@@ -10,12 +10,16 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 from PIL import Image
+from scipy import ndimage
 
 from bonescan import load_study, write_nm_image
 from bonescan.anatomy import find_landmarks, segment
 from bonescan.anatomy.consistency import keep_leg_order
 from bonescan.anatomy.grid import from_canonical, to_canonical
 from bonescan.anatomy.landmarks import Landmark
+from bonescan.anatomy.network import load_network, network_inputs
+from bonescan.anatomy.refine import BONE_LABELS, load_refiner, refined_bone
+from bonescan.anatomy.segment import view_probabilities
 from bonescan.cli import cli
 from bonescan.evaluate import evaluate_anatomy
 from bonescan.regions import region
@@ -102,6 +106,41 @@ def test_segmentation_of_a_held_out_simulated_scan(cohort: Path, simulated) -> N
             mask, true = labels == region(name).label, truth == region(name).label
             score = 2 * (mask & true).sum() / (mask.sum() + true.sum())
             assert score > 0.8, (view.name, name, score)
+
+
+def _bone_dice(mask: np.ndarray, truth: np.ndarray) -> float:
+    true = np.isin(truth, BONE_LABELS)
+    return float(2 * (mask & true).sum() / (mask.sum() + true.sum()))
+
+
+def test_the_edge_refiner_brings_bone_closer_to_the_truth(cohort: Path, simulated) -> None:
+    network, refiner = load_network(), load_refiner()
+    scores = network.run(network_inputs(simulated.views))
+    maps = np.load(cohort / "case00001" / "baseline.maps.npz")
+    for index, view in enumerate(simulated.views):
+        truth = view.orientation.apply(maps[f"labels_{view.name}"])
+        body = segment(simulated).view(view.name).body
+        probability = view_probabilities(view, scores[index])[BONE_LABELS].sum(axis=0)
+        refined = refined_bone(refiner, view.counts, probability, body, view.pixel_spacing_mm)
+        network_only = _bone_dice((probability > 0.5) & body, truth)
+        assert _bone_dice(refined, truth) > network_only + 0.005, view.name
+
+
+def test_a_finer_view_is_refined_on_the_refiner_grid(simulated) -> None:
+    view = simulated.anterior
+    fine = np.repeat(np.repeat(view.counts, 2, axis=0), 2, axis=1) / 4
+    spacing = (view.pixel_spacing_mm[0] / 2, view.pixel_spacing_mm[1] / 2)
+    body = np.repeat(np.repeat(segment(simulated).view(ViewName.ANTERIOR).body, 2, axis=0), 2, axis=1)
+    probability = np.clip(ndimage.gaussian_filter(fine, 6) / np.percentile(fine, 99), 0, 1)
+    coarse_bone = refined_bone(
+        load_refiner(), view.counts, probability[::2, ::2], body[::2, ::2], view.pixel_spacing_mm
+    )
+    fine_bone = refined_bone(load_refiner(), fine, probability, body, spacing)
+    assert fine_bone.shape == fine.shape
+    agreement = (
+        2 * (fine_bone[::2, ::2] & coarse_bone).sum() / (fine_bone[::2, ::2].sum() + coarse_bone.sum())
+    )
+    assert agreement > 0.9
 
 
 def test_left_and_right_follow_each_view_convention(simulated) -> None:

@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from bonescan.anatomy._onnx import Runner, onnx_runner
 from bonescan.anatomy.grid import CANONICAL_SHAPE, normalise, to_canonical
 from bonescan.errors import BonescanError
 from bonescan.study import View, ViewName
@@ -30,15 +31,11 @@ _WEIGHTS = "skeleton_unet.onnx"
 _DESCRIPTION = "skeleton_unet.json"
 
 
-class _Runner(Protocol):
-    def __call__(self, inputs: NDArray[np.float32]) -> NDArray[np.float32]: ...
-
-
 @dataclass(frozen=True)
 class SkeletonNetwork:
     """A loaded network: a function from inputs (V, 2, 512, 128) to class scores, and its description."""
 
-    run: _Runner
+    run: Runner
     description: dict[str, Any]
 
 
@@ -49,24 +46,6 @@ def network_inputs(views: tuple[View, ...]) -> NDArray[np.float32]:
         batch[index, 0] = normalise(to_canonical(view.counts, view.pixel_spacing_mm))
         batch[index, 1] = 1.0 if view.name is ViewName.POSTERIOR else 0.0
     return batch
-
-
-def _onnx_runner(path: Path, threads: int | None) -> _Runner:
-    try:
-        import onnxruntime
-    except ImportError as error:  # pragma: no cover - a dependency
-        raise BonescanError("onnxruntime is not installed; reinstall bonescan") from error
-    options = onnxruntime.SessionOptions()
-    if threads is not None:
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-    session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-    name = session.get_inputs()[0].name
-
-    def run(inputs: NDArray[np.float32]) -> NDArray[np.float32]:
-        return np.asarray(session.run(None, {name: inputs})[0], dtype=np.float32)
-
-    return run
 
 
 @cache
@@ -83,4 +62,4 @@ def load_network(folder: str | None = None, threads: int | None = None) -> Skele
     if not weights.is_file() or not description.is_file():
         raise BonescanError(f"{weights}: the skeleton network is missing from this installation")
     logger.debug("loading %s", weights)
-    return SkeletonNetwork(_onnx_runner(weights, threads), json.loads(description.read_text()))
+    return SkeletonNetwork(onnx_runner(weights, threads), json.loads(description.read_text()))

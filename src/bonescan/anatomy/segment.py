@@ -1,10 +1,12 @@
 """``segment``: label the skeleton by region in every view of a study.
 
 Method: a small U-Net (:mod:`bonescan.anatomy.network`) scores every region registry label on a
-canonical 512×128 grid of 4.52 mm; the scores are resampled linearly to the view's own grid and the
-best label taken. Pixels outside the body outline become background and unlabelled pixels inside it
-soft tissue. Landmarks are found from the outline and the uptake (:mod:`bonescan.anatomy.landmarks`);
-femur below the knees or tibia above them is relabelled (:mod:`bonescan.anatomy.consistency`).
+canonical 512×128 grid of 4.52 mm; the scores are resampled linearly to the view's own grid. A second
+small network (:mod:`bonescan.anatomy.refine`) decides at 2.26 mm which pixels are bone; a bone pixel
+takes the most probable bone region, any other pixel the most probable non-bone label. Pixels outside
+the body outline become background and unlabelled pixels inside it soft tissue. Landmarks are found
+from the outline and the uptake (:mod:`bonescan.anatomy.landmarks`); femur below the knees or tibia
+above them is relabelled (:mod:`bonescan.anatomy.consistency`).
 A bone region whose area is under a quarter of what training scans show is reported missing, with
 the reason (cut off at an image edge, or not found), rather than guessed.
 """
@@ -15,6 +17,7 @@ import logging
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy import ndimage
 
 from bonescan._body import body_mask
 from bonescan.anatomy.consistency import keep_leg_order
@@ -22,10 +25,11 @@ from bonescan.anatomy.grid import from_canonical
 from bonescan.anatomy.landmarks import find_landmarks
 from bonescan.anatomy.model import Anatomy, RegionStatus, ViewAnatomy
 from bonescan.anatomy.network import SkeletonNetwork, load_network, network_inputs
+from bonescan.anatomy.refine import BONE_LABELS, BoneRefiner, load_refiner, refined_bone
 from bonescan.regions import REGIONS, RegionKind, region
 from bonescan.study import Study, View
 
-__all__ = ["segment"]
+__all__ = ["segment", "view_probabilities"]
 
 logger = logging.getLogger(__name__)
 
@@ -96,11 +100,48 @@ def _best_class(probabilities: NDArray[np.float32]) -> tuple[NDArray[np.uint8], 
     return labels, best
 
 
-def _view_anatomy(
-    view: View, body: NDArray[np.bool_], scores: NDArray[np.float32], network: SkeletonNetwork
-) -> ViewAnatomy:
-    probabilities = from_canonical(_softmax(scores), view.shape, view.pixel_spacing_mm)
+def view_probabilities(view: View, scores: NDArray[np.float32]) -> NDArray[np.float32]:
+    """Return the skeleton network's class probabilities (classes, rows, columns) in a view's grid."""
+    return from_canonical(_softmax(scores), view.shape, view.pixel_spacing_mm)
+
+
+def _refined_labels(
+    view: View, probabilities: NDArray[np.float32], body: NDArray[np.bool_], refiner: BoneRefiner
+) -> tuple[NDArray[np.uint8], NDArray[np.float32]]:
+    """Return labels and confidence: bone or not from the refiner, which bone or organ from the network.
+
+    A pixel the refiner calls bone keeps the network's label where the network called it bone too,
+    and otherwise takes the label of the nearest pixel the network called bone (where the network
+    saw no bone its ranking of bones means little). A pixel the refiner calls not bone takes the most
+    probable label that is not a bone.
+    """
     labels, confidence = _best_class(probabilities)
+    network_bone = np.isin(labels, BONE_LABELS)
+    bone = refined_bone(
+        refiner, view.counts, probabilities[BONE_LABELS].sum(axis=0), body, view.pixel_spacing_mm
+    )
+    added = bone & ~network_bone
+    if added.any() and network_bone.any():
+        nearest = ndimage.distance_transform_edt(~network_bone, return_distances=False, return_indices=True)
+        labels[added] = labels[nearest[0][added], nearest[1][added]]
+    removed = network_bone & ~bone
+    if removed.any():
+        others = np.setdiff1d(np.arange(probabilities.shape[0]), BONE_LABELS)
+        other_index, other_confidence = _best_class(probabilities[others][:, removed])
+        labels[removed] = others[other_index]
+        confidence[removed] = other_confidence
+    return labels, confidence
+
+
+def _view_anatomy(
+    view: View,
+    body: NDArray[np.bool_],
+    scores: NDArray[np.float32],
+    network: SkeletonNetwork,
+    refiner: BoneRefiner,
+) -> ViewAnatomy:
+    probabilities = view_probabilities(view, scores)
+    labels, confidence = _refined_labels(view, probabilities, body, refiner)
     labels[~body] = region("background").label
     labels[body & (labels == region("background").label)] = region("soft_tissue").label
     landmarks = find_landmarks(view.counts, view.pixel_spacing_mm, body)
@@ -109,7 +150,9 @@ def _view_anatomy(
     return ViewAnatomy(view.name, labels, body, landmarks, statuses)
 
 
-def segment(study: Study, *, network: SkeletonNetwork | None = None) -> Anatomy:
+def segment(
+    study: Study, *, network: SkeletonNetwork | None = None, refiner: BoneRefiner | None = None
+) -> Anatomy:
     """Label every pixel of every view of ``study`` with a region of the registry.
 
     Parameters
@@ -118,6 +161,8 @@ def segment(study: Study, *, network: SkeletonNetwork | None = None) -> Anatomy:
         The study, views upright (as :func:`~bonescan.load_study` returns them).
     network : SkeletonNetwork, optional
         The network to use; by default the one shipped with bonescan.
+    refiner : BoneRefiner, optional
+        The edge refiner to use; by default the one shipped with bonescan.
 
     Returns
     -------
@@ -126,12 +171,16 @@ def segment(study: Study, *, network: SkeletonNetwork | None = None) -> Anatomy:
         missing.
     """
     chosen = network or load_network()
+    edges = refiner or load_refiner()
     bodies = [body_mask(view.counts) for view in study.views]
     scores = chosen.run(network_inputs(study.views))
     views = tuple(
-        _view_anatomy(view, body, scores[index], chosen)
+        _view_anatomy(view, body, scores[index], chosen, edges)
         for index, (view, body) in enumerate(zip(study.views, bodies, strict=True))
     )
-    method = f"U-Net on a 4.52 mm canonical grid ({chosen.description.get('name', 'skeleton_unet')})"
+    method = (
+        f"U-Net on a 4.52 mm canonical grid ({chosen.description.get('name', 'skeleton_unet')}), "
+        f"bone edges refined at 2.26 mm ({edges.description.get('name', 'bone_refine')})"
+    )
     logger.info("segmented %d view(s)", len(views))
     return Anatomy(views, method)
