@@ -1,4 +1,4 @@
-"""Train the bone edge refiner (``bonescan.anatomy.refine``) on simulated scans and export it.
+r"""Train the bone edge refiner (``bonescan.anatomy.refine``) on simulated scans and export it.
 
 Usage (from the repository root, with torch installed: ``pip install torch==2.13.0 onnx``)::
 
@@ -53,7 +53,10 @@ class Refiner(nn.Module):
         layers: list[nn.Module] = []
         channels = 2
         for dilation in DILATIONS:
-            layers += [nn.Conv2d(channels, width, 3, padding=dilation, dilation=dilation), nn.ReLU(inplace=True)]
+            layers += [
+                nn.Conv2d(channels, width, 3, padding=dilation, dilation=dilation),
+                nn.ReLU(inplace=True),
+            ]
             channels = width
         self.body = nn.Sequential(*layers)
         self.head = nn.Conv2d(width, 1, 1)
@@ -77,7 +80,9 @@ def generate(out: Path, cohorts: list[Path], limit: int) -> None:
             with np.load(case / "baseline.maps.npz") as maps:
                 for index, view in enumerate(study.views):
                     if any(abs(s - REFINE_SPACING_MM) > 0.01 for s in view.pixel_spacing_mm):
-                        raise ValueError(f"{case}: spacing {view.pixel_spacing_mm}, expected {REFINE_SPACING_MM}")
+                        raise ValueError(
+                            f"{case}: spacing {view.pixel_spacing_mm}, expected {REFINE_SPACING_MM}"
+                        )
                     labels = view.orientation.apply(maps[f"labels_{view.name}"])
                     probabilities = view_probabilities(view, scores[index])
                     counts.append(np.minimum(np.maximum(view.counts, 0), 65535).astype(np.uint16))
@@ -236,7 +241,9 @@ def _export(model: Refiner, out: Path, description: dict) -> None:
 def main() -> None:
     """Command line of the training script."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     make = commands.add_parser("generate")
     make.add_argument("--out", type=Path, required=True)
@@ -254,7 +261,9 @@ def main() -> None:
     if arguments.command == "generate":
         generate(arguments.out, arguments.cohorts, arguments.limit)
     else:
-        train(arguments.files, arguments.out, arguments.steps, arguments.batch, arguments.width, arguments.seed)
+        train(
+            arguments.files, arguments.out, arguments.steps, arguments.batch, arguments.width, arguments.seed
+        )
 
 
 if __name__ == "__main__":
