@@ -117,17 +117,17 @@ def _refined_labels(
     """
     labels, confidence = _best_class(probabilities)
     network_bone = np.isin(labels, BONE_LABELS)
-    bone = refined_bone(
-        refiner, view.counts, probabilities[BONE_LABELS].sum(axis=0), body, view.pixel_spacing_mm
-    )
+    others = np.setdiff1d(np.arange(probabilities.shape[0]), BONE_LABELS)
+    other_probabilities = probabilities[others]  # few channels: cheaper than summing the bones
+    bone_probability = np.clip(1.0 - other_probabilities.sum(axis=0), 0.0, 1.0)
+    bone = refined_bone(refiner, view.counts, bone_probability, body, view.pixel_spacing_mm)
     added = bone & ~network_bone
     if added.any() and network_bone.any():
         nearest = ndimage.distance_transform_edt(~network_bone, return_distances=False, return_indices=True)
         labels[added] = labels[nearest[0][added], nearest[1][added]]
     removed = network_bone & ~bone
     if removed.any():
-        others = np.setdiff1d(np.arange(probabilities.shape[0]), BONE_LABELS)
-        other_index, other_confidence = _best_class(probabilities[others][:, removed])
+        other_index, other_confidence = _best_class(other_probabilities[:, removed])
         labels[removed] = others[other_index]
         confidence[removed] = other_confidence
     return labels, confidence
