@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import json
+import logging
+from importlib import resources
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 
 from bonescan.errors import BonescanError
 
-__all__ = ["Runner", "onnx_runner"]
+logger = logging.getLogger(__name__)
+
+__all__ = ["Runner", "load_shipped_network", "onnx_runner"]
 
 
 class Runner(Protocol):
@@ -36,3 +41,21 @@ def onnx_runner(path: Path, threads: int | None) -> Runner:
         return np.asarray(session.run(None, {name: inputs})[0], dtype=np.float32)
 
     return run
+
+
+def load_shipped_network(
+    stem: str, what: str, folder: str | None, threads: int | None
+) -> tuple[Runner, dict[str, Any]]:
+    """Load ``stem``.onnx and its description ``stem``.json from the package's weights (or ``folder``).
+
+    Raises
+    ------
+    BonescanError
+        When either file is missing, naming ``what`` is missing.
+    """
+    base = Path(folder) if folder else Path(str(resources.files("bonescan.anatomy") / "weights"))
+    weights, description = base / f"{stem}.onnx", base / f"{stem}.json"
+    if not weights.is_file() or not description.is_file():
+        raise BonescanError(f"{weights}: {what} is missing from this installation")
+    logger.debug("loading %s", weights)
+    return onnx_runner(weights, threads), json.loads(description.read_text())

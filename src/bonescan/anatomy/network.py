@@ -7,28 +7,18 @@ so nothing is downloaded at run time.
 
 from __future__ import annotations
 
-import json
-import logging
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from bonescan.anatomy._onnx import Runner, onnx_runner
+from bonescan.anatomy._onnx import Runner, load_shipped_network
 from bonescan.anatomy.grid import CANONICAL_SHAPE, normalise, to_canonical
-from bonescan.errors import BonescanError
 from bonescan.study import View, ViewName
 
 __all__ = ["SkeletonNetwork", "load_network", "network_inputs"]
-
-logger = logging.getLogger(__name__)
-
-_WEIGHTS = "skeleton_unet.onnx"
-_DESCRIPTION = "skeleton_unet.json"
 
 
 @dataclass(frozen=True)
@@ -57,9 +47,4 @@ def load_network(folder: str | None = None, threads: int | None = None) -> Skele
     BonescanError
         When the weights are missing from the installation.
     """
-    base = Path(folder) if folder else Path(str(resources.files("bonescan.anatomy") / "weights"))
-    weights, description = base / _WEIGHTS, base / _DESCRIPTION
-    if not weights.is_file() or not description.is_file():
-        raise BonescanError(f"{weights}: the skeleton network is missing from this installation")
-    logger.debug("loading %s", weights)
-    return SkeletonNetwork(onnx_runner(weights, threads), json.loads(description.read_text()))
+    return SkeletonNetwork(*load_shipped_network("skeleton_unet", "the skeleton network", folder, threads))

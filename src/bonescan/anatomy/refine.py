@@ -13,30 +13,22 @@ package beside the skeleton network's.
 
 from __future__ import annotations
 
-import json
-import logging
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from bonescan.anatomy._onnx import Runner, onnx_runner
+from bonescan.anatomy._onnx import Runner, load_shipped_network
 from bonescan.anatomy.grid import normalise, resample
-from bonescan.errors import BonescanError
 from bonescan.regions import REGIONS, RegionKind
 
 __all__ = ["BONE_LABELS", "REFINE_SPACING_MM", "BoneRefiner", "load_refiner", "refine_inputs", "refined_bone"]
 
-logger = logging.getLogger(__name__)
 
 REFINE_SPACING_MM = 2.26
 BONE_LABELS = np.array([entry.label for entry in REGIONS if entry.kind is RegionKind.BONE])
-_WEIGHTS = "bone_refine.onnx"
-_DESCRIPTION = "bone_refine.json"
 _MARGIN_PX = 18  # beyond the network's reach of 17 pixels
 _PROBABILITY_FLOOR = 1e-4
 _SPACING_TOLERANCE = 0.05
@@ -59,12 +51,7 @@ def load_refiner(folder: str | None = None, threads: int | None = None) -> BoneR
     BonescanError
         When the weights are missing from the installation.
     """
-    base = Path(folder) if folder else Path(str(resources.files("bonescan.anatomy") / "weights"))
-    weights, description = base / _WEIGHTS, base / _DESCRIPTION
-    if not weights.is_file() or not description.is_file():
-        raise BonescanError(f"{weights}: the bone edge refiner is missing from this installation")
-    logger.debug("loading %s", weights)
-    return BoneRefiner(onnx_runner(weights, threads), json.loads(description.read_text()))
+    return BoneRefiner(*load_shipped_network("bone_refine", "the bone edge refiner", folder, threads))
 
 
 def refine_inputs(
