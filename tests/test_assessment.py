@@ -155,6 +155,7 @@ def test_real_scan_patient_probability_is_low(nm1_result: dict) -> None:
     assert patient["metastasis_probability"] < 0.2
     assert patient["hotspot_count"] == 0
     assert "right knee and left knee" in patient["impression"]
+    assert "prosthesis" not in patient["impression"]  # nothing says NM1 has one; its hips are alike
 
 
 def test_head_down_input_reports_positions_in_its_stored_grid(metastatic_case: Path, tmp_path: Path) -> None:
@@ -239,16 +240,22 @@ def _fixed_model(probabilities: dict[str, float]):  # a classifier that always s
     )
 
 
+_METASTASIS = {"normal": 0.1, "metastasis": 0.6, "degenerative": 0.3}
+_PROSTHESIS = {"normal": 0.1, "metastasis": 0.2, "prosthesis_related": 0.7}
+
+
 @pytest.mark.parametrize(
-    ("reference_ratio", "joint", "label", "probability"),
+    ("scores", "reference_ratio", "joint", "label", "probability"),
     [
-        (1.1, "left knee", "degenerative", 0.6 * 0.25 / (0.4 + 0.6 * 0.25)),  # symmetric, at a joint
-        (2.5, "left knee", "metastasis", 0.6),  # the other side is normal: no symmetry
-        (1.1, None, "metastasis", 0.6),  # symmetric but not at a joint
+        (_METASTASIS, 1.1, "left knee", "degenerative", 0.6 * 0.25 / (0.4 + 0.6 * 0.25)),  # symmetric joint
+        (_METASTASIS, 2.5, "left knee", "metastasis", 0.6),  # the other side is normal: no symmetry
+        (_METASTASIS, 1.1, None, "metastasis", 0.6),  # symmetric but not at a joint
+        (_PROSTHESIS, 1.1, "right hip", "degenerative", 0.2 * 0.25 / (0.8 + 0.2 * 0.25)),  # like NM1's hips
+        (_PROSTHESIS, 2.5, "right hip", "prosthesis_related", 0.2),  # one side only
     ],
 )
 def test_symmetric_joint_uptake_lowers_the_odds_of_a_metastasis(
-    reference_ratio: float, joint: str | None, label: str, probability: float
+    scores: dict[str, float], reference_ratio: float, joint: str | None, label: str, probability: float
 ) -> None:
     from bonescan.classify.judge import SYMMETRIC_JOINT_LIKELIHOOD_RATIO, judge_findings
 
@@ -256,7 +263,7 @@ def test_symmetric_joint_uptake_lowers_the_odds_of_a_metastasis(
     distance = 5.0 if joint else 100.0
     spot = _spot(ViewName.ANTERIOR, np.arange(10), np.arange(10), "femur_distal_left")
     spot = Spot(**{**spot.__dict__, "measures": SpotMeasures(reference_ratio, distance, 1.0, 0.05, joint)})
-    model = _fixed_model({"normal": 0.1, "metastasis": 0.6, "degenerative": 0.3})
+    model = _fixed_model(scores)
     (judged,) = judge_findings([Finding(1, {ViewName.ANTERIOR: spot})], model)
     assert judged.label == label
     assert judged.metastasis_probability == pytest.approx(probability)

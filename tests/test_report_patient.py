@@ -313,7 +313,7 @@ def test_a_quality_limit_is_said_in_plain_words(variants: dict[str, ReportSource
 def test_nm1_says_which_view_is_missing(nm1_source: ReportSource) -> None:
     text = patient_summary_text(nm1_source)
     assert "- There is no picture from the back of the body. Usually there are two." in text
-    assert "In both knees, the scan shows what looks like wear and tear of a joint." in text
+    assert "In the right hip and both knees, the scan shows what looks like wear and tear of a joint." in text
     assert "The scan shows no spots that need a closer look." in text
 
 

@@ -14,8 +14,9 @@
    A second reader's rule: a hot spot at a joint whose mirror place on the other side takes up about as
    much tracer (within :data:`JOINT_ASYMMETRY` either way) is symmetric joint uptake, most often
    degenerative: its odds of being a metastasis are multiplied by
-   :data:`SYMMETRIC_JOINT_LIKELIHOOD_RATIO`, and a malignant or indeterminate label becomes
-   **degenerative** when the probability falls under :data:`KEEP_PROBABILITY`.
+   :data:`SYMMETRIC_JOINT_LIKELIHOOD_RATIO`, and a malignant, indeterminate or prosthesis-related
+   label becomes **degenerative** when the probability falls under :data:`KEEP_PROBABILITY` (a
+   prosthesis shows on one side, not as like uptake at both joints).
 3. The ``metastasis_probability`` is the classifier's probability of a metastasis (hot) or a lytic
    metastasis or myeloma (cold). The label is the most probable abnormal class; when that class holds
    less than :data:`LABEL_CONFIDENCE` of the abnormal probability, the label is ``indeterminate``.
@@ -57,6 +58,9 @@ _JOINT_SIGNIFICANCE = 10.0
 LABEL_CONFIDENCE = 0.5
 SYMMETRIC_JOINT_LIKELIHOOD_RATIO = 0.25
 _MALIGNANT = ("metastasis", "myeloma_or_lytic")
+# Labels that symmetric joint uptake speaks against: a prosthesis shows on one side, as a cold core in
+# a hot rim, not as like uptake at both joints (and the scan alone cannot tell that one is there).
+_NOT_SYMMETRIC_JOINT_LABELS = (*_MALIGNANT, "indeterminate", "prosthesis_related")
 _PHYSIOLOGICAL_PROBABILITY = 0.01
 
 
@@ -144,7 +148,7 @@ def _symmetric_joint_finding(
     odds = SYMMETRIC_JOINT_LIKELIHOOD_RATIO * malignant / max(1.0 - malignant, 1e-6)
     probability = odds / (1.0 + odds)
     label = _label(probabilities)
-    if probability < KEEP_PROBABILITY and (label in _MALIGNANT or label == "indeterminate"):
+    if probability < KEEP_PROBABILITY and label in _NOT_SYMMETRIC_JOINT_LABELS:
         label = "degenerative"
     reasons = (
         "uptake at a joint matched by similar uptake at the same joint on the other side: symmetric "
