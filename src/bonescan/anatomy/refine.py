@@ -3,9 +3,10 @@
 The skeleton network works on a 4.52 mm grid; a thin bone (the cervical spine, a rib, the thoracic
 spine beside the sternum) is two to four of its pixels wide, and linear resampling back to the view
 rounds its edges off. The refiner is a second, small network (six 3×3 convolutions, dilations up to
-8, a 35-pixel reach) that works on a 2.26 mm grid. It sees the view's intensity (normalised like the
-skeleton network's input) and the skeleton network's probability that a pixel is bone, and returns
-a corrected bone score. Which bone a bone pixel belongs to is still the skeleton network's call.
+8, reaching 17 pixels either side) that works on a 2.26 mm grid. It sees the view's intensity
+(normalised like the skeleton network's input) and the skeleton network's probability that a pixel
+is bone, and returns a corrected bone score. Which bone a bone pixel belongs to is still the
+skeleton network's call.
 
 It was trained on simulated scans only (``training/train_refine.py``); its weights ship in the
 package beside the skeleton network's.
@@ -22,13 +23,13 @@ from numpy.typing import NDArray
 
 from bonescan.anatomy._onnx import Runner, load_shipped_network
 from bonescan.anatomy.grid import normalise, resample
-from bonescan.regions import REGIONS, RegionKind
+from bonescan.regions import bone_regions
 
 __all__ = ["BONE_LABELS", "REFINE_SPACING_MM", "BoneRefiner", "load_refiner", "refine_inputs", "refined_bone"]
 
 
 REFINE_SPACING_MM = 2.26
-BONE_LABELS = np.array([entry.label for entry in REGIONS if entry.kind is RegionKind.BONE])
+BONE_LABELS = np.array([entry.label for entry in bone_regions()])
 _MARGIN_PX = 18  # beyond the network's reach of 17 pixels
 _PROBABILITY_FLOOR = 1e-4
 _SPACING_TOLERANCE = 0.05
