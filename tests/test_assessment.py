@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,7 @@ from bonescan.anatomy.landmarks import Landmarks
 from bonescan.anatomy.model import Anatomy, ViewAnatomy
 from bonescan.assessment import PrimaryCancer, analyze, result_document
 from bonescan.assessment.impression import impression, probability_words
+from bonescan.assessment.patient import PatientModel
 from bonescan.classify.judge import JudgedFinding
 from bonescan.cli import cli
 from bonescan.detect.measure import SpotMeasures
@@ -267,3 +269,23 @@ def test_symmetric_joint_uptake_lowers_the_odds_of_a_metastasis(
     (judged,) = judge_findings([Finding(1, {ViewName.ANTERIOR: spot})], model)
     assert judged.label == label
     assert judged.metastasis_probability == pytest.approx(probability)
+
+
+def test_super_scan_rule_sets_a_floor_on_the_patient_probability() -> None:
+    """A super scan hides its lesions: with the rule fired the probability is at least the floor."""
+    model = PatientModel(
+        mean=np.zeros(2),
+        scale=np.ones(2),
+        weights=np.array([1.0, 0.0]),
+        bias=0.0,
+        bsi_calibration=1.0,
+        super_scan_axial_ratio=2.5,
+        super_scan_involvement=0.5,
+        super_scan_probability=0.8,
+        description={},
+    )
+    few_findings = np.array([-math.log(3.0), 0.0])  # logistic: 1 / (1 + 3) = 0.25
+    assert model.probability(few_findings) == pytest.approx(0.25)
+    assert model.probability(few_findings, super_scan=True) == pytest.approx(0.8)
+    many_findings = np.array([math.log(19.0), 0.0])  # 0.95: above the floor, kept
+    assert model.probability(many_findings, super_scan=True) == pytest.approx(0.95)

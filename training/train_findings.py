@@ -240,6 +240,8 @@ def fit_patient(cohorts: list[Path], workers: int, penalty: float) -> None:
     others = float(np.percentile(ratio[~superscan], 99.5)) if (~superscan).any() else 2.0
     lowest = float(ratio[superscan].min()) if superscan.any() else others * 1.5
     threshold = max(others, (others + lowest) / 2.0)
+    flagged = ratio >= threshold
+    super_scan_probability = float((y[flagged].sum() + 1.0) / (flagged.sum() + 2.0))
     model = PatientModel(
         mean=mean,
         scale=scale,
@@ -248,21 +250,28 @@ def fit_patient(cohorts: list[Path], workers: int, penalty: float) -> None:
         bsi_calibration=calibration,
         super_scan_axial_ratio=threshold,
         super_scan_involvement=min(involvement, 1.0),
+        super_scan_probability=super_scan_probability,
         description={
             "name": "patient-logistic-1",
             "trained_on": [str(c) for c in cohorts],
             "patients": len(rows),
             "metastatic": int(y.sum()),
             "super_scans": int(superscan.sum()),
+            "flagged_as_super_scan": int(flagged.sum()),
+            "flagged_metastatic": int(y[flagged].sum()),
             "l2_penalty": penalty,
         },
     )
     logger.info(
-        "BSI calibration %.3f; super-scan axial ratio %.3f (others' 99.5th pct %.3f, lowest super scan %.3f)",
+        "BSI calibration %.3f; super-scan axial ratio %.3f (others' 99.5th pct %.3f, lowest super scan %.3f);"
+        " %d flagged, %d metastatic: floor %.3f",
         calibration,
         threshold,
         others,
         lowest,
+        flagged.sum(),
+        y[flagged].sum(),
+        super_scan_probability,
     )
     (WEIGHTS / "patient.json").write_text(json.dumps(model.to_json(), indent=1) + "\n")
     (WEIGHTS.parent.parent.parent.parent / ".cache" / "findings").mkdir(parents=True, exist_ok=True)

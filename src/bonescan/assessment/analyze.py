@@ -62,7 +62,8 @@ def analyze(
     super_scan = axial_over_long_bones(references) >= patient.super_scan_axial_ratio
     diffuse = patient.super_scan_involvement if super_scan else None
     bsi = bone_scan_index(judged, anatomy, patient.bsi_calibration, diffuse)
-    probability = patient.probability(patient_features(judged, bsi.raw_percent, references))
+    features = patient_features(judged, bsi.raw_percent, references)
+    probability = patient.probability(features, super_scan=super_scan)
     count = sum(1 for item in judged if item.metastasis_probability >= LIKELY)
     text = impression(judged, probability, bsi.percent, super_scan, cancer)
     logger.info("patient probability %.2f, BSI %.2f%%, %d hotspot(s)", probability, bsi.percent, count)

@@ -6,6 +6,12 @@ spot often has another cause), the raw Bone Scan Index, and two signs of a super
 normal bone to soft tissue and the uptake of the axial skeleton over the long bones. The weights are
 fitted on simulated patients by ``training/train_findings.py patient`` and shipped in
 ``bonescan/classify/weights/patient.json`` together with the BSI calibration and the super-scan rule.
+
+A super scan hides its lesions in diffuse uptake, so the findings say little about it; when the
+super-scan rule fires (the spine and pelvis far above the long bones of the legs: the axial pattern
+of diffuse metastases, not the whole-skeleton pattern of metabolic bone disease), the probability is
+at least :attr:`PatientModel.super_scan_probability`, the share of training patients the rule flags
+that are metastatic (with one pseudo-count each way).
 """
 
 from __future__ import annotations
@@ -95,12 +101,17 @@ class PatientModel:
     bsi_calibration: float
     super_scan_axial_ratio: float
     super_scan_involvement: float
+    super_scan_probability: float
     description: dict[str, Any]
 
-    def probability(self, features: NDArray[np.float64]) -> float:
-        """Return the patient-level metastasis probability for one feature vector."""
+    def probability(self, features: NDArray[np.float64], *, super_scan: bool = False) -> float:
+        """Return the patient-level metastasis probability for one feature vector.
+
+        With ``super_scan`` (the super-scan rule fired) it is at least :attr:`super_scan_probability`.
+        """
         score = float(((features - self.mean) / self.scale) @ self.weights + self.bias)
-        return 1.0 / (1.0 + math.exp(-score))
+        probability = 1.0 / (1.0 + math.exp(-score))
+        return max(probability, self.super_scan_probability) if super_scan else probability
 
     def to_json(self) -> dict[str, Any]:
         """Return the model as the JSON document it is shipped as."""
@@ -113,6 +124,7 @@ class PatientModel:
             "bsi_calibration": self.bsi_calibration,
             "super_scan_axial_ratio": self.super_scan_axial_ratio,
             "super_scan_involvement": self.super_scan_involvement,
+            "super_scan_probability": self.super_scan_probability,
             "description": self.description,
         }
 
@@ -128,6 +140,7 @@ def _from_json(document: dict[str, Any], source: str) -> PatientModel:
         bsi_calibration=float(document["bsi_calibration"]),
         super_scan_axial_ratio=float(document["super_scan_axial_ratio"]),
         super_scan_involvement=float(document["super_scan_involvement"]),
+        super_scan_probability=float(document["super_scan_probability"]),
         description=dict(document.get("description", {})),
     )
 
