@@ -218,6 +218,38 @@ def test_greedy_by_distance() -> None:
     assert [m.distance_mm for m in match.matches] == [2.0, 4.0]
 
 
+def test_overlapping_lesions_found_by_one_detection_are_counted_apart() -> None:
+    # T1 and T2 overlap (centres 2 px = 4 mm apart, radius 5 mm each); T3 is 40 mm away. A hotspot at
+    # row 100.5 lies on T1 and T2: one-to-one it finds T1 only; counting overlaps it also finds T2
+    # (3 mm from its centre), and still not T3, which it does not lie on.
+    lesions = [
+        finding(1, centre=(100.0, 50.0)),
+        finding(2, centre=(102.0, 50.0)),
+        finding(3, centre=(120.0, 50.0)),
+    ]
+    match = match_scan(result([hotspot(1, 100.5)]), truth(lesions))
+    assert [(m.predicted, m.truth) for m in match.matches] == [(0, 0)]
+    assert [(m.predicted, m.truth, m.distance_mm) for m in match.shared] == [(0, 1, 3.0)]
+    assert match.prediction_of(1) is None
+    assert match.prediction_of(1, shared=True) is match.predictions[0]
+    assert match.prediction_of(2, shared=True) is None
+    assert match.detected("metastatic_hot") == Proportion(1, 3)
+    assert match.false_positives == ()
+
+
+def test_a_detection_matched_to_a_benign_lesion_shares_nothing() -> None:
+    # the same hotspot, now nearest to a fracture at row 100.5: it is matched to the fracture, and
+    # the two metastases it lies on stay missed under both counts
+    lesions = [
+        finding(1, centre=(100.0, 50.0)),
+        finding(2, centre=(102.0, 50.0)),
+        finding(3, centre=(100.5, 50.0), kind="fracture", malignant=False),
+    ]
+    match = match_scan(result([hotspot(1, 100.5)]), truth(lesions))
+    assert [(m.predicted, m.truth) for m in match.matches] == [(0, 2)]
+    assert match.shared == ()
+
+
 def test_resolved_and_diffuse_truths_are_left_out() -> None:
     resolved = finding(1, status="resolved")
     super_scan = {**finding(2, kind="super_scan"), "views": {"anterior": None, "posterior": None}}
@@ -458,6 +490,7 @@ def test_markdown_table() -> None:
     assert "| 0.50 | 0.333 (1/3) | 0.667 (2/3) |" in text
     assert "| Specificity, benign-only, at sensitivity >= 0.90 | >= 0.85 | 1.000 | yes |" in text
     assert "| Repeat - baseline BSI, SD (points) | <= 0.10 | n/a | n/a |" in text
+    assert "Not a bar figure: counting also the lesions a detection lies on" in text
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -55,6 +55,13 @@ A predicted lesion matched to no truth lesion is a *false positive*, unless its 
 matched to an artefact truth is not a false positive. False positives per scan are the total over the
 scans divided by the number of scans.
 
+*Overlapping lesions*: in a planar view two metastases a few millimetres apart (two in one
+vertebra, a rib over a vertebra) make one spot, and one-to-one matching counts all but one of them
+as missed. So one further figure, beside the bar figures and not replacing them, also counts as
+found an unmatched malignant lesion that a detection already matched to another malignant lesion
+*lies on*: one of its hotspots meets rule 2 with no margin (its centroid within the lesion's own
+radius or bounding box). False positives are the same under both counts.
+
 *FROC*: for each threshold t, a detection is a positive call when its ``metastasis_probability >= t``.
 Sensitivity is the share of ``metastatic_hot`` truth lesions matched by a positive call; false
 positives are positive calls that are matched to no malignant truth lesion (matched to a benign or
@@ -319,12 +326,16 @@ class ScanMatch:
         Pairs, in the greedy order they were taken.
     excluded : dict of str to int
         Truth findings left out of matching: ``resolved``, ``diffuse``, ``not_visible``.
+    shared : tuple of LesionMatch
+        Unmatched malignant truth lesions that a prediction matched to another malignant lesion lies
+        on (see *Overlapping lesions* in the module notes); not part of :attr:`matches`.
     """
 
     truths: tuple[TruthLesion, ...]
     predictions: tuple[PredictedLesion, ...]
     matches: tuple[LesionMatch, ...]
     excluded: Mapping[str, int] = field(default_factory=dict)
+    shared: tuple[LesionMatch, ...] = ()
 
     def truth_of(self, predicted: int) -> TruthLesion | None:
         """Return the truth lesion matched to prediction ``predicted`` (an index), if any."""
@@ -333,9 +344,12 @@ class ScanMatch:
                 return self.truths[match.truth]
         return None
 
-    def prediction_of(self, truth: int) -> PredictedLesion | None:
-        """Return the predicted lesion matched to truth ``truth`` (an index), if any."""
-        for match in self.matches:
+    def prediction_of(self, truth: int, *, shared: bool = False) -> PredictedLesion | None:
+        """Return the predicted lesion matched to truth ``truth`` (an index), if any.
+
+        With ``shared``, a prediction that lies on the lesion while matched to another counts too.
+        """
+        for match in (*self.matches, *self.shared) if shared else self.matches:
             if match.truth == truth:
                 return self.predictions[match.predicted]
         return None
@@ -627,7 +641,36 @@ def match_scan(result: Mapping[str, Any], truth: Mapping[str, Any], margin_mm: f
             used_p.add(p)
             used_t.add(t)
             matches.append(LesionMatch(p, t, view, round(distance, 6)))
-    return ScanMatch(truths, predictions, tuple(matches), excluded)
+    shared = _shared_hits(truths, predictions, matches, spacings)
+    return ScanMatch(truths, predictions, tuple(matches), excluded, shared)
+
+
+def _shared_hits(
+    truths: tuple[TruthLesion, ...],
+    predictions: tuple[PredictedLesion, ...],
+    matches: list[LesionMatch],
+    spacings: Mapping[str, tuple[float, float]],
+) -> tuple[LesionMatch, ...]:
+    """Return the shared hits of one scan (*Overlapping lesions* in the module notes).
+
+    Each unmatched malignant lesion is paired with the nearest prediction that lies on it (no
+    margin) while matched to another malignant lesion.
+    """
+    matched = {m.truth for m in matches}
+    shared = []
+    for t, target in enumerate(truths):
+        if t in matched or not target.malignant:
+            continue
+        best: LesionMatch | None = None
+        for m in matches:
+            if not truths[m.truth].malignant:
+                continue
+            found = _qualifying_distance(predictions[m.predicted], target, spacings, 0.0)
+            if found is not None and (best is None or found[0] < best.distance_mm):
+                best = LesionMatch(m.predicted, t, found[1], round(found[0], 6))
+        if best is not None:
+            shared.append(best)
+    return tuple(shared)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -788,9 +831,13 @@ class FindingsEvaluation:
         return sum(len(s.match.false_positives) for s in self.baselines), len(self.baselines)
 
     def _calls(
-        self, target_class: str = "metastatic_hot"
+        self, target_class: str = "metastatic_hot", *, shared: bool = False
     ) -> tuple[list[float], list[float], list[float | None]]:
-        """Positive scores, negative scores and, per truth of ``target_class``, its detection's score."""
+        """Positive scores, negative scores and, per truth of ``target_class``, its detection's score.
+
+        With ``shared``, a lesion found only by a detection matched to an overlapping lesion takes
+        that detection's score.
+        """
         positives: list[float] = []
         negatives: list[float] = []
         lesion_scores: list[float | None] = []
@@ -804,23 +851,26 @@ class FindingsEvaluation:
                     negatives.append(lesion.probability)
             for t, target in enumerate(match.truths):
                 if target_class in target.classes:
-                    found = match.prediction_of(t)
+                    found = match.prediction_of(t, shared=shared)
                     lesion_scores.append(None if found is None else found.probability)
         return positives, negatives, lesion_scores
 
-    def froc(self, target_class: str = "metastatic_hot") -> list[FrocPoint]:
+    def froc(self, target_class: str = "metastatic_hot", *, shared: bool = False) -> list[FrocPoint]:
         """Return the FROC points of the metastatic lesions of ``target_class`` at :attr:`thresholds`.
 
         False positives are the same for every class: positive detections that match no malignant truth.
+        With ``shared``, overlapping lesions found by one detection all count (module notes).
         """
-        _, negatives, lesion_scores = self._calls(target_class)
+        _, negatives, lesion_scores = self._calls(target_class, shared=shared)
         return froc_points(lesion_scores, negatives, len(self.baselines), self.thresholds)
 
-    def sensitivity_at_fp(self, target_class: str, fp_per_scan: float) -> FrocPoint | None:
+    def sensitivity_at_fp(
+        self, target_class: str, fp_per_scan: float, *, shared: bool = False
+    ) -> FrocPoint | None:
         """Return the FROC point of ``target_class`` with the highest sensitivity at most ``fp_per_scan``."""
         points = [
             p
-            for p in self.froc(target_class)
+            for p in self.froc(target_class, shared=shared)
             if p.fp_per_scan is not None and p.fp_per_scan <= fp_per_scan and p.sensitivity is not None
         ]
         return max(points, key=lambda p: (p.sensitivity or 0.0, -p.threshold), default=None)
@@ -967,6 +1017,12 @@ class FindingsEvaluation:
                     "scans": n_scans,
                 },
                 "physiological_unmatched": sum(len(s.match.physiological_unmatched) for s in self.baselines),
+                "counting_overlapping_lesions": {
+                    "metastases_r8mm_c2_sensitivity_at_0.3_fp": self._overlap_figure(
+                        "metastatic_hot_r8mm_c2"
+                    ),
+                    "shared_hits": sum(len(s.match.shared) for s in self.baselines),
+                },
                 "excluded_truths": excluded,
                 "auc": {"value": _round(lesion_auc), "n_positive": n_pos, "n_negative": n_neg},
                 "froc": [
@@ -1010,8 +1066,8 @@ class FindingsEvaluation:
             },
         }
 
-    def _lesion_bar(self, target_class: str) -> dict[str, Any]:
-        point = self.sensitivity_at_fp(target_class, BAR_LESION_FP)
+    def _lesion_bar(self, target_class: str, *, shared: bool = False) -> dict[str, Any]:
+        point = self.sensitivity_at_fp(target_class, BAR_LESION_FP, shared=shared)
         value = None if point is None else point.sensitivity
         return {
             "target": BAR_LESION_SENSITIVITY,
@@ -1019,6 +1075,18 @@ class FindingsEvaluation:
             "threshold": None if point is None else point.threshold,
             "fp_per_scan": None if point is None else _round(point.fp_per_scan),
             "met": None if value is None else value >= BAR_LESION_SENSITIVITY,
+        }
+
+    def _overlap_figure(self, target_class: str) -> dict[str, Any]:
+        point = self.sensitivity_at_fp(target_class, BAR_LESION_FP, shared=True)
+        if point is None:
+            return {"value": None, "threshold": None, "fp_per_scan": None}
+        return {
+            "value": _round(point.sensitivity),
+            "threshold": point.threshold,
+            "fp_per_scan": _round(point.fp_per_scan),
+            "detected": point.detected,
+            "lesions": point.lesions,
         }
 
     def to_markdown(self) -> str:
@@ -1133,6 +1201,14 @@ class FindingsEvaluation:
             bar = bars[key]
             met = "n/a" if bar["met"] is None else ("yes" if bar["met"] else "no")
             lines.append(f"| {title} | {sign} {bar['target']:.2f} | {_fmt(bar['value'])} | {met} |")
+        overlap = lesions["counting_overlapping_lesions"]["metastases_r8mm_c2_sensitivity_at_0.3_fp"]
+        found = f" ({overlap['detected']}/{overlap['lesions']})" if overlap["value"] is not None else ""
+        lines += [
+            "",
+            "Not a bar figure: counting also the lesions a detection lies on while matched to an "
+            "overlapping one, metastases >= 8 mm with image contrast >= 2 at <= 0.3 FP/scan: "
+            f"{_fmt(overlap['value'])}{found}.",
+        ]
         return "\n".join(lines) + "\n"
 
 
