@@ -1,19 +1,22 @@
 r"""Train the bone edge refiner (``bonescan.anatomy.refine``) on simulated scans and export it.
 
-Usage (from the repository root, with torch installed: ``pip install torch==2.13.0 onnx``)::
+Usage (from the repository root, with torch installed: ``pip install torch==2.13.0 onnx``); the
+shipped refiner was trained with::
 
-    python training/train_refine.py generate --out .cache/v3/refine-1012.npz --limit 250 \\
-        .cache/v2/cohort-1012
-    python training/train_refine.py generate --out .cache/v3/refine-1011.npz --limit 250 \\
+    python training/train_refine.py generate --out .cache/v3/refine-1011L.npz --limit 250 \\
         .cache/v2/cohort-1011
-    python training/train_refine.py train --out src/bonescan/anatomy/weights \\
-        .cache/v3/refine-1012.npz .cache/v3/refine-1011.npz
+    python training/train_refine.py generate --out .cache/v3/refine-1012L.npz --limit 250 \\
+        .cache/v2/cohort-1012
+    python training/train_refine.py train --out src/bonescan/anatomy/weights --width 16 --seed 2 \\
+        --steps 6000 --focus cervical_spine --focus-share 0.4 \\
+        .cache/v3/refine-1011L.npz .cache/v3/refine-1012L.npz
 
 ``generate`` runs the shipped skeleton network on each baseline scan (the first ``--limit`` of each
 cohort) and keeps, per view, the counts, the network's probability of bone (in the view's grid,
 exactly as ``segment`` computes it), the body outline and the truth (bone or not, from the
-simulator's label map). ``train`` fits the refiner on 128×128 crops, most of them centred where the
-network is unsure, and exports ONNX. Augmentation aims at real scans: fewer counts (Poisson
+simulator's label map, and the label map itself). ``train`` fits the refiner on 128×128 crops, most
+of them centred where the network is unsure or, with ``--focus``, on the regions named, and exports
+ONNX. Augmentation aims at real scans: fewer counts (Poisson
 thinning), a blurrier camera, gamma, 8-bit quantisation, a shifted network probability (the network
 is less sure on real scans), mirroring. Cohort seeds 1001-1099 are for training only.
 """
@@ -38,6 +41,7 @@ from bonescan.anatomy.grid import canonical_reference, normalise
 from bonescan.anatomy.network import load_network, network_inputs
 from bonescan.anatomy.refine import BONE_LABELS, REFINE_SPACING_MM, refine_inputs
 from bonescan.anatomy.segment import view_probabilities
+from bonescan.regions import region
 
 logger = logging.getLogger("train_refine")
 
@@ -72,7 +76,7 @@ class Refiner(nn.Module):
 def generate(out: Path, cohorts: list[Path], limit: int) -> None:
     """Write the refiner's training arrays for the first ``limit`` baseline scans of each cohort."""
     network = load_network()
-    counts, probability, truth, bodies, names = [], [], [], [], []
+    counts, probability, truth, labels_kept, bodies, names = [], [], [], [], [], []
     for cohort in cohorts:
         for case in sorted(cohort.glob("case*"))[:limit]:
             study = load_study(case / "baseline.dcm")
@@ -88,12 +92,13 @@ def generate(out: Path, cohorts: list[Path], limit: int) -> None:
                     counts.append(np.minimum(np.maximum(view.counts, 0), 65535).astype(np.uint16))
                     probability.append(probabilities[BONE_LABELS].sum(axis=0).astype(np.float16))
                     truth.append(np.isin(labels, BONE_LABELS))
+                    labels_kept.append(labels.astype(np.uint8))
                     bodies.append(body_mask(view.counts))
                     names.append(f"{cohort.name}/{case.name}/{view.name}")
         logger.info("%s: %d views so far", cohort, len(names))
     np.savez(
         out, counts=np.stack(counts), prob=np.stack(probability), truth=np.stack(truth),
-        body=np.stack(bodies), names=np.array(names),
+        labels=np.stack(labels_kept), body=np.stack(bodies), names=np.array(names),
     )  # fmt: skip
 
 
@@ -105,12 +110,20 @@ def _box(body: np.ndarray) -> tuple[slice, slice]:
 class _Views:
     """The training views, with each view's body box and intensity reference (as ``refined_bone``)."""
 
-    def __init__(self, files: list[Path]) -> None:
+    def __init__(self, files: list[Path], focus: list[str], focus_share: float) -> None:
         arrays = [np.load(file) for file in files]
         self.counts = np.concatenate([a["counts"] for a in arrays])
         self.prob = np.concatenate([a["prob"] for a in arrays])
         self.truth = np.concatenate([a["truth"] for a in arrays])
         self.body = np.concatenate([a["body"] for a in arrays])
+        self.focus_share = focus_share
+        self.focus = [np.empty((0, 2), dtype=np.int64)] * len(self.counts)
+        if focus:
+            if any("labels" not in a for a in arrays):
+                raise SystemExit("--focus needs arrays written with their label maps; run generate again")
+            wanted = [region(name).label for name in focus]
+            labels = np.concatenate([a["labels"] for a in arrays])
+            self.focus = [np.argwhere(np.isin(view, wanted)) for view in labels]
         self.boxes = [_box(body) for body in self.body]
         self.references = [
             canonical_reference(counts[box].astype(np.float32))
@@ -124,7 +137,11 @@ class _Views:
 def _crop_origin(views: _Views, index: int, rng: np.random.Generator) -> tuple[int, int]:
     rows, columns = views.boxes[index]
     probability = views.prob[index]
-    if rng.random() < 0.7:  # mostly where the network is unsure
+    focus = views.focus[index]
+    draw = rng.random()
+    if draw < views.focus_share and len(focus):  # on the regions asked for
+        centre = focus[rng.integers(len(focus))]
+    elif draw < 0.7:  # mostly where the network is unsure
         unsure = np.argwhere((probability > 0.05) & (probability < 0.95))
         centre = unsure[rng.integers(len(unsure))] if len(unsure) else (rows.start, columns.start)
     else:
@@ -182,11 +199,20 @@ def _dice(model: Refiner, views: _Views, indices: np.ndarray) -> dict[str, float
     return {"network": float(np.mean(before)), "refined": float(np.mean(after))}
 
 
-def train(files: list[Path], out: Path, steps: int, batch: int, width: int, seed: int) -> None:
+def train(
+    files: list[Path],
+    out: Path,
+    steps: int,
+    batch: int,
+    width: int,
+    seed: int,
+    focus: list[str],
+    focus_share: float,
+) -> None:
     """Train the refiner and export it (ONNX and a description) into ``out``."""
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    views = _Views(files)
+    views = _Views(files, focus, focus_share)
     held_out = np.arange(len(views))[-max(len(views) // 20, 1) :]
     training = np.arange(len(views))[: held_out[0]]
     model = Refiner(width)
@@ -214,6 +240,9 @@ def train(files: list[Path], out: Path, steps: int, batch: int, width: int, seed
         "batch": batch,
         "crop": CROP,
         "training_files": [file.name for file in files],
+        "focus_regions": focus,
+        "focus_share": focus_share if focus else 0.0,
+        "seed": seed,
         "training_views": len(training),
         "validation_views": len(held_out),
         "validation_bone_dice": dice,
@@ -255,6 +284,11 @@ def main() -> None:
     fit.add_argument("--batch", type=int, default=8)
     fit.add_argument("--width", type=int, default=16)
     fit.add_argument("--seed", type=int, default=0)
+    fit.add_argument(
+        "--focus", action="append", default=[], metavar="REGION",
+        help="centre a share of the crops on this region (repeatable; needs arrays with label maps)",
+    )  # fmt: skip
+    fit.add_argument("--focus-share", type=float, default=0.3, help="share of crops centred on --focus")
     fit.add_argument("files", type=Path, nargs="+", help="arrays written by generate")
     arguments = parser.parse_args()
     torch.set_num_threads(2)
@@ -262,8 +296,9 @@ def main() -> None:
         generate(arguments.out, arguments.cohorts, arguments.limit)
     else:
         train(
-            arguments.files, arguments.out, arguments.steps, arguments.batch, arguments.width, arguments.seed
-        )
+            arguments.files, arguments.out, arguments.steps, arguments.batch, arguments.width,
+            arguments.seed, arguments.focus, arguments.focus_share,
+        )  # fmt: skip
 
 
 if __name__ == "__main__":

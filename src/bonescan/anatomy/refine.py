@@ -5,8 +5,9 @@ spine beside the sternum) is two to four of its pixels wide, and linear resampli
 rounds its edges off. The refiner is a second, small network (six 3×3 convolutions, dilations up to
 8, reaching 17 pixels either side) that works on a 2.26 mm grid. It sees the view's intensity
 (normalised like the skeleton network's input) and the skeleton network's probability that a pixel
-is bone, and returns a corrected bone score. Which bone a bone pixel belongs to is still the
-skeleton network's call.
+is bone, and returns a corrected bone score. It runs on the view and on its mirror image and the
+two scores are averaged, so that it treats the patient's left and right alike. Which bone a bone
+pixel belongs to is still the skeleton network's call.
 
 It was trained on simulated scans only (``training/train_refine.py``); its weights ship in the
 package beside the skeleton network's.
@@ -76,7 +77,11 @@ def _box(body: NDArray[np.bool_]) -> tuple[slice, slice]:
 def _scores(
     refiner: BoneRefiner, counts: NDArray[np.float32], probability: NDArray[np.float32]
 ) -> NDArray[np.float32]:
-    scores: NDArray[np.float32] = refiner.run(refine_inputs(counts, probability))[0, 0]
+    """Return the refiner's bone scores, averaged over the view and its mirror image."""
+    inputs = refine_inputs(counts, probability)
+    direct = refiner.run(inputs)[0, 0]
+    mirrored = refiner.run(np.ascontiguousarray(inputs[..., ::-1]))[0, 0, :, ::-1]
+    scores: NDArray[np.float32] = np.asarray((direct + mirrored) / 2.0, dtype=np.float32)
     return scores
 
 
