@@ -149,7 +149,8 @@ def test_joint_distance_is_measured_from_where_two_bones_meet() -> None:
 
 def test_an_arm_label_on_the_midline_is_not_taken() -> None:
     """A spot labelled 'hand' in the middle of the trunk takes the spine label next to it; with no
-    plausible bone nearby it becomes soft tissue. A hand beside the thigh keeps its label."""
+    plausible bone nearby it becomes soft tissue. A hand beside the thigh keeps its label. A proximal
+    femur above the iliac crests is not taken either."""
     from bonescan.anatomy.landmarks import Landmark
     from bonescan.detect.plausible import plausible_region
 
@@ -170,6 +171,11 @@ def test_an_arm_label_on_the_midline_is_not_taken() -> None:
     alone = np.where(labels == region("lumbar_spine").label, 0, labels).astype(np.uint8)
     assert plausible_region(hand, 205, 103, alone, marks, body, 370.0) == region("soft_tissue").label
     assert plausible_region(hand, 320, 30, labels, marks, body, 370.0) == hand
+    # a proximal femur label above the iliac crests (row 240) is not taken, even within the 5% (18.5
+    # row) margin the other limits have (as on NM1's lower lumbar spine); below them it is
+    femur = region("femur_proximal_right").label
+    assert plausible_region(femur, 230, 103, labels, marks, body, 370.0) == region("lumbar_spine").label
+    assert plausible_region(femur, 250, 60, labels, marks, body, 370.0) == femur
 
 
 def test_the_bladder_in_one_view_is_not_paired_with_a_bone_lesion_in_the_other() -> None:

@@ -6,11 +6,12 @@ a hand, say). A spot takes the region labelled under its peak only if that regio
 * skull, face and cervical spine: above the shoulders;
 * the thoracic cage (thoracic spine, sternum, ribs, clavicles, scapulae): between the neck and the
   crotch; lumbar spine, sacrum and pelvis: between the shoulders and below the crotch;
-* proximal femur below the iliac crests; distal femur, tibia and fibula, and foot below the crotch;
+* proximal femur below the iliac crests (with no margin upwards: the tops of the femora lie some
+  8 cm below the crests); distal femur, tibia and fibula, and foot below the crotch;
 * distal humerus, forearm and hand away from the midline (more than a fifth of the body's width
   at that row), since the arms hang beside the trunk.
 
-Each row limit has a margin of 5% of the body's length. Otherwise the spot takes the most frequent
+Every other row limit has a margin of 5% of the body's length. Otherwise the spot takes the most frequent
 plausible bone label within :data:`SEARCH_RADIUS_PX` pixels, and if there is none, soft tissue (a
 spot that no bone can explain, such as urine on the skin).
 """
@@ -55,7 +56,7 @@ def _row_ok(stem: str, row: float, landmarks: Landmarks, margin: float) -> bool:
     if stem in _LOWER_TRUNK and shoulders is not None and crotch is not None:
         checks.append(shoulders - margin <= row <= crotch + 2 * margin)
     if stem == "femur_proximal" and iliac is not None:
-        checks.append(row >= iliac - margin)
+        checks.append(row >= iliac)  # no margin upwards: the femoral heads lie well below the crests
     if stem in _LEGS and crotch is not None:
         checks.append(row >= crotch - margin)
     return all(checks)
