@@ -47,6 +47,7 @@ from bonescan.quantify.bsi import bone_scan_index
 from bonescan.regions import bone_regions, mass_fraction
 
 logger = logging.getLogger("train_findings")
+SUPER_SCAN_MARGIN = 0.01
 WEIGHTS = Path(__file__).resolve().parent.parent / "src" / "bonescan" / "classify" / "weights"
 
 
@@ -218,13 +219,20 @@ def _fit_logistic(x: np.ndarray, y: np.ndarray, penalty: float) -> tuple[np.ndar
     return result.x[:-1], float(result.x[-1])
 
 
-def fit_patient(cohorts: list[Path], workers: int, penalty: float) -> None:
-    """Fit the patient model, the BSI calibration and the super-scan rule on ``cohorts``."""
-    cases = sorted(
-        case for cohort in cohorts for case in cohort.glob("case*") if (case / "baseline.dcm").exists()
-    )
-    with ProcessPoolExecutor(workers) as pool:
-        rows = list(pool.map(_patient_case, cases, chunksize=4))
+def fit_patient(cohorts: list[Path], workers: int, penalty: float, rows_file: Path | None = None) -> None:
+    """Fit the patient model, the BSI calibration and the super-scan rule on ``cohorts``.
+
+    With ``rows_file`` (the ``patient-rows.json`` an earlier run wrote for the same cohorts), the
+    analysis is not run again.
+    """
+    if rows_file is not None:
+        rows = json.loads(rows_file.read_text())
+    else:
+        cases = sorted(
+            case for cohort in cohorts for case in cohort.glob("case*") if (case / "baseline.dcm").exists()
+        )
+        with ProcessPoolExecutor(workers) as pool:
+            rows = list(pool.map(_patient_case, cases, chunksize=4))
     x = np.array([row["features"] for row in rows])
     y = np.array([row["metastatic"] for row in rows], dtype=float)
     mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-6
@@ -237,9 +245,11 @@ def fit_patient(cohorts: list[Path], workers: int, penalty: float) -> None:
     axial_mass = sum(mass_fraction(entry.name) for entry in bone_regions() if entry.axial)
     involvement = float(np.mean(true[superscan]) / (100.0 * axial_mass)) if superscan.any() else 0.5
     ratio = np.array([row["axial_ratio"] for row in rows])
-    others = float(np.percentile(ratio[~superscan], 99.5)) if (~superscan).any() else 2.0
+    # A super-scan call moves the BSI by about 30 points, so the rule is set just above the highest
+    # ratio of any training patient without a super scan: no false call among them.
+    others = float(ratio[~superscan].max()) if (~superscan).any() else 2.0
     lowest = float(ratio[superscan].min()) if superscan.any() else others * 1.5
-    threshold = max(others, (others + lowest) / 2.0)
+    threshold = others + SUPER_SCAN_MARGIN
     flagged = ratio >= threshold
     super_scan_probability = float((y[flagged].sum() + 1.0) / (flagged.sum() + 2.0))
     model = PatientModel(
@@ -263,8 +273,8 @@ def fit_patient(cohorts: list[Path], workers: int, penalty: float) -> None:
         },
     )
     logger.info(
-        "BSI calibration %.3f; super-scan axial ratio %.3f (others' 99.5th pct %.3f, lowest super scan %.3f);"
-        " %d flagged, %d metastatic: floor %.3f",
+        "BSI calibration %.3f; super-scan axial ratio %.3f (highest of the others %.3f, lowest super"
+        " scan %.3f); %d flagged, %d metastatic: floor %.3f",
         calibration,
         threshold,
         others,
@@ -298,6 +308,7 @@ def main(argv: list[str] | None = None) -> None:
     third = stages.add_parser("patient")
     third.add_argument("--workers", type=int, default=2)
     third.add_argument("--penalty", type=float, default=1e-2)
+    third.add_argument("--rows", type=Path, help="reuse the patient-rows.json of an earlier run")
     third.add_argument("cohorts", type=Path, nargs="+")
     args = parser.parse_args(argv)
     if args.stage == "extract":
@@ -305,7 +316,7 @@ def main(argv: list[str] | None = None) -> None:
     elif args.stage == "fit":
         fit(args.data, args.epochs, args.seed)
     else:
-        fit_patient(args.cohorts, args.workers, args.penalty)
+        fit_patient(args.cohorts, args.workers, args.penalty, args.rows)
 
 
 if __name__ == "__main__":
