@@ -77,10 +77,10 @@ def resample(
     along_columns = _resampling_matrix(shape_out[1], spacing_out[1], columns_in, spacing_in[1])
     dense_columns = along_columns.toarray().T  # small: columns_in × columns_out
     by_columns = (stack.reshape(-1, columns_in) @ dense_columns).reshape(channels, rows_in, shape_out[1])
-    by_rows = along_rows @ by_columns.transpose(1, 0, 2).reshape(rows_in, -1)
-    return np.ascontiguousarray(
-        np.asarray(by_rows, dtype=np.float32).reshape(shape_out[0], channels, shape_out[1]).transpose(1, 0, 2)
-    )
+    resampled = np.empty((channels, *shape_out), dtype=np.float32)
+    for channel in range(channels):  # channel by channel: no transposed copies of the whole stack
+        resampled[channel] = along_rows @ by_columns[channel]
+    return resampled
 
 
 def to_canonical(pixels: NDArray[np.floating], spacing_mm: tuple[float, float]) -> NDArray[np.float32]:
