@@ -11,9 +11,9 @@ a hand, say). A spot takes the region labelled under its peak only if that regio
 * distal humerus, forearm and hand away from the midline (more than a fifth of the body's width
   at that row), since the arms hang beside the trunk.
 
-Every other row limit has a margin of 5% of the body's length. Otherwise the spot takes the most frequent
-plausible bone label within :data:`SEARCH_RADIUS_PX` pixels, and if there is none, soft tissue (a
-spot that no bone can explain, such as urine on the skin).
+Every other row limit has a margin of 5% of the body's length. Otherwise the spot takes the most
+frequent plausible bone label within :data:`SEARCH_RADIUS_PX` pixels, and if there is none, soft
+tissue (a spot that no bone can explain, such as urine on the skin).
 """
 
 from __future__ import annotations

@@ -1066,8 +1066,8 @@ class FindingsEvaluation:
             },
         }
 
-    def _lesion_bar(self, target_class: str, *, shared: bool = False) -> dict[str, Any]:
-        point = self.sensitivity_at_fp(target_class, BAR_LESION_FP, shared=shared)
+    def _lesion_bar(self, target_class: str) -> dict[str, Any]:
+        point = self.sensitivity_at_fp(target_class, BAR_LESION_FP)
         value = None if point is None else point.sensitivity
         return {
             "target": BAR_LESION_SENSITIVITY,
