@@ -19,7 +19,7 @@ from bonescan.assessment.patient import PatientModel
 from bonescan.classify.judge import JudgedFinding
 from bonescan.cli import cli
 from bonescan.detect.measure import SpotMeasures
-from bonescan.detect.model import Finding, Spot, SpotKind
+from bonescan.detect.model import Finding, Spot, SpotKind, UptakeReference
 from bonescan.quantify import bone_scan_index
 from bonescan.regions import mass_fraction, region
 from bonescan.study import ViewName
@@ -271,21 +271,55 @@ def test_symmetric_joint_uptake_lowers_the_odds_of_a_metastasis(
     assert judged.metastasis_probability == pytest.approx(probability)
 
 
-def test_super_scan_rule_sets_a_floor_on_the_patient_probability() -> None:
-    """A super scan hides its lesions: with the rule fired the probability is at least the floor."""
-    model = PatientModel(
+def _patient_model(threshold: float = 1.0, kidney_weight: float = 1.0) -> PatientModel:
+    return PatientModel(
         mean=np.zeros(2),
         scale=np.ones(2),
         weights=np.array([1.0, 0.0]),
         bias=0.0,
         bsi_calibration=1.0,
-        super_scan_axial_ratio=2.5,
+        super_scan_threshold=threshold,
+        super_scan_kidney_weight=kidney_weight,
+        typical_kidney_to_bone=1.0,
         super_scan_involvement=0.5,
         super_scan_probability=0.8,
         description={},
     )
+
+
+def test_super_scan_rule_sets_a_floor_on_the_patient_probability() -> None:
+    """A super scan hides its lesions: with the rule fired the probability is at least the floor."""
+    model = _patient_model()
     few_findings = np.array([-math.log(3.0), 0.0])  # logistic: 1 / (1 + 3) = 0.25
     assert model.probability(few_findings) == pytest.approx(0.25)
     assert model.probability(few_findings, super_scan=True) == pytest.approx(0.8)
     many_findings = np.array([math.log(19.0), 0.0])  # 0.95: above the floor, kept
     assert model.probability(many_findings, super_scan=True) == pytest.approx(0.95)
+
+
+def _reference(view: ViewName, axial: float, kidneys: float | None) -> UptakeReference:
+    levels = {"lumbar_spine": axial, "pelvis_left": axial, "femur_distal_left": 1.0, "tibia_fibula_left": 1.0}
+    return UptakeReference(view, normal_bone=2.0, soft_tissue=0.5, region_levels=levels, kidneys=kidneys)
+
+
+def test_super_scan_score_takes_faint_kidneys_as_a_second_sign() -> None:
+    """score = log(axial / long bones) - w * log(kidneys / bone): e.g. log 2 - 1 * log(1/4) = log 8."""
+    model = _patient_model(threshold=math.log(6.0))
+    faint = [_reference(ViewName.POSTERIOR, 2.0, kidneys=0.5)]  # kidneys 0.5 over bone 2.0: 1/4
+    assert model.super_scan_score(faint) == pytest.approx(math.log(8.0))
+    assert model.is_super_scan(faint)
+    normal = [_reference(ViewName.POSTERIOR, 2.0, kidneys=2.0)]  # kidneys as bright as bone: log 2
+    assert model.super_scan_score(normal) == pytest.approx(math.log(2.0))
+    assert not model.is_super_scan(normal)
+
+
+def test_super_scan_score_reads_the_kidneys_in_the_posterior_view_and_falls_back_when_unseen() -> None:
+    """The posterior view's kidneys count; with none labelled the typical ratio (here 1) stands in."""
+    model = _patient_model()
+    views = [
+        _reference(ViewName.ANTERIOR, 2.0, kidneys=2.0),
+        _reference(ViewName.POSTERIOR, 2.0, kidneys=0.5),
+    ]
+    assert model.super_scan_score(views) == pytest.approx(math.log(8.0))
+    unseen = [_reference(ViewName.POSTERIOR, 2.0, kidneys=None)]
+    assert model.super_scan_score(unseen) == pytest.approx(math.log(2.0))

@@ -7,12 +7,14 @@ from torch import nn
 
 
 class PatchNet(nn.Module):
-    """Three convolution blocks on a 3x32x32 patch, pooled, concatenated with the features, then an MLP."""
+    """Three convolution blocks on a C x 32 x 32 patch, pooled, joined with the features, then an MLP."""
 
-    def __init__(self, features: int, classes: int, width: int = 16, hidden: int = 64) -> None:
+    def __init__(
+        self, features: int, classes: int, width: int = 16, hidden: int = 64, channels: int = 3
+    ) -> None:
         super().__init__()
         self.image = nn.Sequential(
-            nn.Conv2d(3, width, 3, padding=1),
+            nn.Conv2d(channels, width, 3, padding=1),
             nn.ReLU(),
             nn.MaxPool2d(2),
             nn.Conv2d(width, 2 * width, 3, padding=1),

@@ -38,11 +38,16 @@ from truth_match import matching_truth, truth_class
 from bonescan import load_study
 from bonescan.anatomy import segment
 from bonescan.assessment.analyze import judged_findings
-from bonescan.assessment.patient import PatientModel, axial_over_long_bones, patient_features
+from bonescan.assessment.patient import (
+    PatientModel,
+    axial_over_long_bones,
+    kidney_over_bone,
+    patient_features,
+)
 from bonescan.classify.features import FEATURE_NAMES, feature_matrix
 from bonescan.classify.model import NORMAL, load_finding_model
 from bonescan.detect import detect
-from bonescan.detect.patches import PATCH_PX
+from bonescan.detect.patches import FINDING_PATCH_CHANNELS, PATCH_PX, finding_patch
 from bonescan.quantify.bsi import bone_scan_index
 from bonescan.regions import bone_regions, mass_fraction
 
@@ -75,7 +80,9 @@ def _case(case: Path) -> tuple[np.ndarray, list[str], str, list[list[float]], np
         classes.append(NORMAL if match is None else str(truth_class(match["kind"])))
         sizes.append(_size(match))
     patches = (
-        np.stack([findings[i].main.patch for i in keep]) if keep else np.zeros((0, 3, 32, 32), np.float32)
+        np.stack([finding_patch(findings[i]) for i in keep])
+        if keep
+        else np.zeros((0, FINDING_PATCH_CHANNELS, PATCH_PX, PATCH_PX), np.float32)
     )
     return features[keep], classes, case.name, sizes, patches.astype(np.float16)
 
@@ -117,16 +124,20 @@ def _train_patchnet(
 
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    net = PatchNet(x.shape[1], classes)
+    net = PatchNet(x.shape[1], classes, channels=patches.shape[1])
     optimiser = torch.optim.Adam(net.parameters(), lr=2e-3, weight_decay=1e-4)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=epochs)
-    features, targets, images = torch.tensor(x, dtype=torch.float32), torch.tensor(y), torch.tensor(patches)
+    features, targets, images = (
+        torch.tensor(x, dtype=torch.float32),
+        torch.tensor(y),
+        torch.from_numpy(patches),
+    )
     for epoch in range(epochs):
         net.train()
         order = rng.permutation(len(y))
         for start in range(0, len(order), 256):
             batch = order[start : start + 256]
-            image = images[batch]
+            image = images[batch].float()
             if epoch % 2:  # left-right flip: the mirrored channel stays the other side
                 image = torch.flip(image, [3])
             loss = torch.nn.functional.cross_entropy(net(image, features[batch]), targets[batch])
@@ -138,8 +149,8 @@ def _train_patchnet(
     return net.eval()
 
 
-def _export_onnx(net: torch.nn.Module, features: int, path: Path) -> None:
-    example = (torch.zeros(1, 3, PATCH_PX, PATCH_PX), torch.zeros(1, features))
+def _export_onnx(net: torch.nn.Module, features: int, channels: int, path: Path) -> None:
+    example = (torch.zeros(1, channels, PATCH_PX, PATCH_PX), torch.zeros(1, features))
     torch.onnx.export(
         net,
         example,
@@ -155,13 +166,13 @@ def _export_onnx(net: torch.nn.Module, features: int, path: Path) -> None:
 def fit(data: Path, epochs: int, seed: int) -> None:
     """Fit the finding classifier on ``data`` and write it into the package."""
     loaded = np.load(data)
-    x, names, patches = loaded["features"], loaded["classes"], loaded["patches"].astype(np.float32)
+    x, names, patches = loaded["features"], loaded["classes"], loaded["patches"]  # float16: cast per batch
     classes = tuple([NORMAL, *sorted(set(names.tolist()) - {NORMAL})])
     y = np.array([classes.index(name) for name in names])
     mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-6
     net = _train_patchnet((x - mean) / scale, patches, y, len(classes), epochs, seed)
     WEIGHTS.mkdir(parents=True, exist_ok=True)
-    _export_onnx(net, x.shape[1], WEIGHTS / "findings.onnx")
+    _export_onnx(net, x.shape[1], patches.shape[1], WEIGHTS / "findings.onnx")
     description = {
         "features": list(FEATURE_NAMES),
         "classes": list(classes),
@@ -169,8 +180,9 @@ def fit(data: Path, epochs: int, seed: int) -> None:
         "scale": scale.tolist(),
         "onnx": "findings.onnx",
         "patch_px": PATCH_PX,
+        "patch_channels": int(patches.shape[1]),
         "description": {
-            "name": "findings-patchnet-1",
+            "name": "findings-patchnet-2",
             "trained_on": str(data),
             "candidates": len(y),
             "class_counts": {name: int((y == index).sum()) for index, name in enumerate(classes)},
@@ -180,7 +192,13 @@ def fit(data: Path, epochs: int, seed: int) -> None:
     }
     (WEIGHTS / "findings.json").write_text(json.dumps(description, indent=1) + "\n")
     model = load_finding_model(WEIGHTS / "findings.json")
-    accuracy = float((model.probabilities(x, patches).argmax(axis=1) == y).mean())
+    predicted = np.concatenate(
+        [
+            model.probabilities(x[start : start + 4096], patches[start : start + 4096].astype(np.float32))
+            for start in range(0, len(y), 4096)
+        ]
+    )
+    accuracy = float((predicted.argmax(axis=1) == y).mean())
     logger.info("training accuracy %.3f over %d candidates", accuracy, len(y))
 
 
@@ -194,6 +212,7 @@ def _patient_case(case: Path) -> dict[str, Any]:
         "case": case.name,
         "features": patient_features(judged, raw, references).tolist(),
         "axial_ratio": axial_over_long_bones(references),
+        "kidney_ratio": kidney_over_bone(references),
         "raw_bsi": raw,
         "true_bsi": float(truth["bsi"]["value"]),
         "metastatic": truth["patient"]["label"] == "metastatic",
@@ -217,6 +236,34 @@ def _fit_logistic(x: np.ndarray, y: np.ndarray, penalty: float) -> tuple[np.ndar
 
     result = optimize.minimize(loss, np.zeros(x.shape[1] + 1), jac=True, method="L-BFGS-B")
     return result.x[:-1], float(result.x[-1])
+
+
+def _fit_super_scan_rule(rows: list[dict[str, Any]], superscan: np.ndarray, penalty: float) -> dict[str, Any]:
+    """Fit the two-sign super-scan rule (see ``PatientModel.super_scan_score``).
+
+    The kidney weight is the ratio of the two signs' weights in a logistic model of super scans on
+    ``log(axial ratio)`` and ``log(kidney ratio)``. A super-scan call moves the BSI by about 30 points,
+    so no training patient without a super scan may reach the threshold: it lies midway between the
+    highest of their scores and the lowest super scan's, or just above the former when the two overlap.
+    """
+    kidneys = np.array([np.nan if row["kidney_ratio"] is None else row["kidney_ratio"] for row in rows])
+    typical = float(np.nanmedian(kidneys))
+    kidneys = np.where(np.isnan(kidneys), typical, kidneys)
+    signs = np.column_stack([np.log(np.array([row["axial_ratio"] for row in rows])), np.log(kidneys)])
+    mean, scale = signs.mean(axis=0), signs.std(axis=0) + 1e-9
+    weights, _ = _fit_logistic((signs - mean) / scale, superscan.astype(float), penalty)
+    axial_weight, kidney_weight = weights / scale
+    kidney_weight = float(max(-kidney_weight / max(axial_weight, 1e-9), 0.0))
+    score = signs[:, 0] - kidney_weight * signs[:, 1]
+    others = float(score[~superscan].max()) if (~superscan).any() else float(score.max())
+    lowest = float(score[superscan].min()) if superscan.any() else others
+    logger.info("super-scan score: highest of the others %.3f, lowest super scan %.3f", others, lowest)
+    return {
+        "super_scan_threshold": (others + lowest) / 2 if lowest > others else others + SUPER_SCAN_MARGIN,
+        "super_scan_kidney_weight": kidney_weight,
+        "typical_kidney_to_bone": typical,
+        "scores": score,
+    }
 
 
 def fit_patient(cohorts: list[Path], workers: int, penalty: float, rows_file: Path | None = None) -> None:
@@ -244,13 +291,9 @@ def fit_patient(cohorts: list[Path], workers: int, penalty: float, rows_file: Pa
     calibration = float((raw[focal] * true[focal]).sum() / max((raw[focal] ** 2).sum(), 1e-9))
     axial_mass = sum(mass_fraction(entry.name) for entry in bone_regions() if entry.axial)
     involvement = float(np.mean(true[superscan]) / (100.0 * axial_mass)) if superscan.any() else 0.5
-    ratio = np.array([row["axial_ratio"] for row in rows])
-    # A super-scan call moves the BSI by about 30 points, so the rule is set just above the highest
-    # ratio of any training patient without a super scan: no false call among them.
-    others = float(ratio[~superscan].max()) if (~superscan).any() else 2.0
-    lowest = float(ratio[superscan].min()) if superscan.any() else others * 1.5
-    threshold = others + SUPER_SCAN_MARGIN
-    flagged = ratio >= threshold
+    rule = _fit_super_scan_rule(rows, superscan, penalty)
+    score = rule.pop("scores")
+    flagged = score >= rule["super_scan_threshold"]
     super_scan_probability = float((y[flagged].sum() + 1.0) / (flagged.sum() + 2.0))
     model = PatientModel(
         mean=mean,
@@ -258,7 +301,9 @@ def fit_patient(cohorts: list[Path], workers: int, penalty: float, rows_file: Pa
         weights=weights,
         bias=bias,
         bsi_calibration=calibration,
-        super_scan_axial_ratio=threshold,
+        super_scan_threshold=rule["super_scan_threshold"],
+        super_scan_kidney_weight=rule["super_scan_kidney_weight"],
+        typical_kidney_to_bone=rule["typical_kidney_to_bone"],
         super_scan_involvement=min(involvement, 1.0),
         super_scan_probability=super_scan_probability,
         description={
@@ -273,12 +318,9 @@ def fit_patient(cohorts: list[Path], workers: int, penalty: float, rows_file: Pa
         },
     )
     logger.info(
-        "BSI calibration %.3f; super-scan axial ratio %.3f (highest of the others %.3f, lowest super"
-        " scan %.3f); %d flagged, %d metastatic: floor %.3f",
+        "BSI calibration %.3f; super-scan rule %s; %d flagged, %d metastatic: floor %.3f",
         calibration,
-        threshold,
-        others,
-        lowest,
+        rule,
         flagged.sum(),
         y[flagged].sum(),
         super_scan_probability,

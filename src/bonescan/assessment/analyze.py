@@ -9,7 +9,7 @@ from bonescan.anatomy.model import Anatomy
 from bonescan.anatomy.network import SkeletonNetwork
 from bonescan.assessment.impression import impression
 from bonescan.assessment.model import Assessment, PrimaryCancer
-from bonescan.assessment.patient import LIKELY, axial_over_long_bones, load_patient_model, patient_features
+from bonescan.assessment.patient import LIKELY, load_patient_model, patient_features
 from bonescan.classify.judge import JudgedFinding, judge_findings
 from bonescan.classify.model import FindingModel
 from bonescan.detect import Findings, detect
@@ -59,7 +59,7 @@ def analyze(
     anatomy, findings, judged = judged_findings(study, network=network, finding_model=finding_model)
     patient = load_patient_model()
     references = list(findings.references.values())
-    super_scan = axial_over_long_bones(references) >= patient.super_scan_axial_ratio
+    super_scan = patient.is_super_scan(references)
     diffuse = patient.super_scan_involvement if super_scan else None
     bsi = bone_scan_index(judged, anatomy, patient.bsi_calibration, diffuse)
     features = patient_features(judged, bsi.raw_percent, references)

@@ -7,11 +7,13 @@ normal bone to soft tissue and the uptake of the axial skeleton over the long bo
 fitted on simulated patients by ``training/train_findings.py patient`` and shipped in
 ``bonescan/classify/weights/patient.json`` together with the BSI calibration and the super-scan rule.
 
-A super scan hides its lesions in diffuse uptake, so the findings say little about it; when the
-super-scan rule fires (the spine and pelvis far above the long bones of the legs: the axial pattern
-of diffuse metastases, not the whole-skeleton pattern of metabolic bone disease), the probability is
-at least :attr:`PatientModel.super_scan_probability`, the share of training patients the rule flags
-that are metastatic (with one pseudo-count each way).
+A super scan hides its lesions in diffuse uptake, so the findings say little about it. The super-scan
+rule takes its two signs together (:func:`super_scan_score`): the spine and pelvis far above the long
+bones of the legs (the axial pattern of diffuse metastases, not the whole-skeleton pattern of
+metabolic bone disease), and faint kidneys beside the bright bone (the skeleton takes up tracer that
+would otherwise be excreted). When it fires, the probability is at least
+:attr:`PatientModel.super_scan_probability`, the share of training patients the rule flags that are
+metastatic (with one pseudo-count each way).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ __all__ = [
     "PATIENT_FEATURES",
     "PatientModel",
     "axial_over_long_bones",
+    "kidney_over_bone",
     "load_patient_model",
     "patient_features",
 ]
@@ -66,6 +69,19 @@ def axial_over_long_bones(references: Sequence[UptakeReference]) -> float:
         if axial and long_bones:
             ratios.append(float(np.median(axial)) / max(float(np.median(long_bones)), 1e-6))
     return float(np.mean(ratios)) if ratios else 1.0
+
+
+def kidney_over_bone(references: Sequence[UptakeReference]) -> float | None:
+    """Return the kidneys' level over normal bone, from the posterior view when it has one.
+
+    The kidneys lie close to the back, so the posterior view shows them best. None when no view has
+    kidney labels to measure.
+    """
+    measured = {reference.view.value: reference.kidney_to_bone for reference in references}
+    measured = {view: ratio for view, ratio in measured.items() if ratio is not None}
+    if not measured:
+        return None
+    return measured.get("posterior", next(iter(measured.values())))
 
 
 def patient_features(
@@ -99,7 +115,9 @@ class PatientModel:
     weights: NDArray[np.float64]
     bias: float
     bsi_calibration: float
-    super_scan_axial_ratio: float
+    super_scan_threshold: float
+    super_scan_kidney_weight: float
+    typical_kidney_to_bone: float
     super_scan_involvement: float
     super_scan_probability: float
     description: dict[str, Any]
@@ -113,6 +131,21 @@ class PatientModel:
         probability = 1.0 / (1.0 + math.exp(-score))
         return max(probability, self.super_scan_probability) if super_scan else probability
 
+    def super_scan_score(self, references: Sequence[UptakeReference]) -> float:
+        """Return the super-scan score: ``log(axial/long bones) - w * log(kidneys/bone)``.
+
+        When the kidneys cannot be measured their term takes the typical training ratio, so that only
+        the axial sign speaks.
+        """
+        kidneys = kidney_over_bone(references)
+        kidneys = self.typical_kidney_to_bone if kidneys is None else kidneys
+        axial = axial_over_long_bones(references)
+        return math.log(max(axial, 1e-3)) - self.super_scan_kidney_weight * math.log(max(kidneys, 1e-3))
+
+    def is_super_scan(self, references: Sequence[UptakeReference]) -> bool:
+        """Return whether the super-scan rule fires: the score reaches :attr:`super_scan_threshold`."""
+        return self.super_scan_score(references) >= self.super_scan_threshold
+
     def to_json(self) -> dict[str, Any]:
         """Return the model as the JSON document it is shipped as."""
         return {
@@ -122,7 +155,9 @@ class PatientModel:
             "weights": self.weights.tolist(),
             "bias": self.bias,
             "bsi_calibration": self.bsi_calibration,
-            "super_scan_axial_ratio": self.super_scan_axial_ratio,
+            "super_scan_threshold": self.super_scan_threshold,
+            "super_scan_kidney_weight": self.super_scan_kidney_weight,
+            "typical_kidney_to_bone": self.typical_kidney_to_bone,
             "super_scan_involvement": self.super_scan_involvement,
             "super_scan_probability": self.super_scan_probability,
             "description": self.description,
@@ -138,7 +173,9 @@ def _from_json(document: dict[str, Any], source: str) -> PatientModel:
         weights=np.asarray(document["weights"], dtype=np.float64),
         bias=float(document["bias"]),
         bsi_calibration=float(document["bsi_calibration"]),
-        super_scan_axial_ratio=float(document["super_scan_axial_ratio"]),
+        super_scan_threshold=float(document["super_scan_threshold"]),
+        super_scan_kidney_weight=float(document["super_scan_kidney_weight"]),
+        typical_kidney_to_bone=float(document["typical_kidney_to_bone"]),
         super_scan_involvement=float(document["super_scan_involvement"]),
         super_scan_probability=float(document["super_scan_probability"]),
         description=dict(document.get("description", {})),

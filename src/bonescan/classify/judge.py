@@ -36,6 +36,7 @@ from bonescan.classify.features import feature_matrix
 from bonescan.classify.model import NORMAL, FindingModel, load_finding_model
 from bonescan.classify.reasons import reasons_for
 from bonescan.detect.model import Finding, SpotKind
+from bonescan.detect.patches import finding_patch
 
 __all__ = [
     "JOINT_ASYMMETRY",
@@ -178,10 +179,9 @@ def _scored(finding: Finding, probabilities: dict[str, float], findings: Sequenc
     return JudgedFinding(finding, label, _malignant(probabilities), probabilities, reasons)
 
 
-def _patches(findings: Sequence[Finding], size: int) -> NDArray[np.float32]:
-    empty = np.zeros((3, size, size), dtype=np.float32)
-    stack = [finding.main.patch if finding.main.patch is not None else empty for finding in findings]
-    return np.stack(stack) if stack else np.zeros((0, 3, size, size), dtype=np.float32)
+def _patches(findings: Sequence[Finding], size: int, channels: int) -> NDArray[np.float32]:
+    stack = [finding_patch(finding, size)[:channels] for finding in findings]
+    return np.stack(stack) if stack else np.zeros((0, channels, size, size), dtype=np.float32)
 
 
 def judge_findings(findings: Sequence[Finding], model: FindingModel | None = None) -> list[JudgedFinding]:
@@ -200,7 +200,9 @@ def judge_findings(findings: Sequence[Finding], model: FindingModel | None = Non
         The findings that are not normal uptake, in the order given.
     """
     chosen = model or load_finding_model()
-    scores = chosen.probabilities(feature_matrix(findings), _patches(findings, chosen.patch_px))
+    scores = chosen.probabilities(
+        feature_matrix(findings), _patches(findings, chosen.patch_px, chosen.patch_channels)
+    )
     judged = []
     for finding, row in zip(findings, scores, strict=True):
         if finding.main.organ is not None:

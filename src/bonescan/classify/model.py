@@ -1,13 +1,14 @@
 """The finding classifier: a small CNN on the image around a spot, joined with the spot's features.
 
-The network (``training/patchnet.py``) takes the three-channel patch around the finding's main spot
-(:mod:`bonescan.detect.patches`) and the standardised :data:`FEATURE_NAMES`, and gives a score per
-class; a softmax turns them into probabilities. It is trained on simulated cohorts by
-``training/train_findings.py`` and shipped as ONNX (``bonescan/classify/weights/findings.onnx``, run
-with onnxruntime) with a JSON description (classes, standardisation); nothing is downloaded. The class
-``normal`` stands for candidate spots that are normal uptake (a joint, a vertebra next to a disc, the
-tip of a bone); the others are the labels of :data:`FINDING_LABELS`. The reliability of the
-probabilities on held-out simulated scans is in ``docs/performance.md``.
+The network (``training/patchnet.py``) takes the patch of the finding (its main spot's three channels,
+and for a model with six the other view's three; :mod:`bonescan.detect.patches`) and the standardised
+:data:`FEATURE_NAMES`, and gives a score per class; a softmax turns them into probabilities. It is
+trained on simulated cohorts by ``training/train_findings.py`` and shipped as ONNX
+(``bonescan/classify/weights/findings.onnx``, run with onnxruntime) with a JSON description (classes,
+standardisation); nothing is downloaded. The class ``normal`` stands for candidate spots that are normal
+uptake (a joint, a vertebra next to a disc, the tip of a bone); the others are the labels of
+:data:`FINDING_LABELS`. The reliability of the probabilities on held-out simulated scans is in
+``docs/performance.md``.
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ class FindingModel:
     scorer: _Scorer
     patch_px: int
     description: dict[str, Any]
+    patch_channels: int = 3
 
     def probabilities(
         self, features: NDArray[np.float64], patches: NDArray[np.float32]
@@ -71,8 +73,9 @@ class FindingModel:
         ----------
         features : ndarray, shape (n, len(FEATURE_NAMES))
             The findings' features (:func:`~bonescan.classify.features.feature_matrix`).
-        patches : ndarray, shape (n, 3, patch_px, patch_px)
-            The patches around their main spots.
+        patches : ndarray, shape (n, patch_channels, patch_px, patch_px)
+            The findings' patches (:func:`~bonescan.detect.patches.finding_patch`, first
+            :attr:`patch_channels` channels).
         """
         if features.shape[0] == 0:
             return np.zeros((0, len(self.classes)))
@@ -110,6 +113,7 @@ def _from_json(document: dict[str, Any], folder: Path, source: str) -> FindingMo
         scorer=_onnx_scorer(weights),
         patch_px=int(document["patch_px"]),
         description=dict(document.get("description", {})),
+        patch_channels=int(document.get("patch_channels", 3)),
     )
 
 

@@ -39,17 +39,28 @@ class UptakeReference:
         The level of soft tissue away from bone.
     region_levels : dict of str to float
         Per bone region, its own normal level (a lesion-robust percentile of its pixels).
+    kidneys : float or None
+        The median level of the pixels labelled kidney, when the view has enough of them (faint kidneys
+        beside bright bone are a sign of a super scan).
     """
 
     view: ViewName
     normal_bone: float
     soft_tissue: float
     region_levels: dict[str, float] = field(default_factory=dict)
+    kidneys: float | None = None
 
     @property
     def bone_to_soft_tissue(self) -> float:
         """The ratio of normal bone to soft tissue (high in a super scan and late imaging)."""
         return self.normal_bone / max(self.soft_tissue, 1e-6)
+
+    @property
+    def kidney_to_bone(self) -> float | None:
+        """The ratio of the kidneys to normal bone (low in a super scan), or None when not measured."""
+        if self.kidneys is None:
+            return None
+        return self.kidneys / max(self.normal_bone, 1e-6)
 
 
 @dataclass(frozen=True, eq=False)

@@ -5,6 +5,11 @@ channels: the logarithm of the smoothed uptake over the view's normal bone level
 local contrast (uptake over the local background), and the first channel at the place mirrored across
 the body's midline (the other side of the patient in the same view). Outside the image the channels
 are those of empty air (uptake 0.05 of normal bone, contrast 1).
+
+A finding's patch (:func:`finding_patch`) has six channels: the three of its main spot, then the
+three of its spot in the other view, mirrored left to right so that the patient's sides fall as in
+the main view (anterior and posterior views see the patient from opposite sides). A finding seen in
+one view only has empty air in the last three.
 """
 
 from __future__ import annotations
@@ -13,11 +18,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from bonescan.detect.measure import ViewGeometry
+from bonescan.detect.model import Finding
 from bonescan.detect.reference import NormalUptake
 
-__all__ = ["PATCH_PX", "spot_patch"]
+__all__ = ["FINDING_PATCH_CHANNELS", "PATCH_PX", "finding_patch", "spot_patch"]
 
 PATCH_PX = 32
+FINDING_PATCH_CHANNELS = 6
 _FLOOR = 0.05
 
 
@@ -47,3 +54,17 @@ def spot_patch(
             _window(uptake, r, mirrored, floor)[:, ::-1],
         ]
     )
+
+
+def _empty_patch(size: int) -> NDArray[np.float32]:
+    floor = float(np.log(_FLOOR))
+    return np.stack([np.full((size, size), value, dtype=np.float32) for value in (floor, 0.0, floor)])
+
+
+def finding_patch(finding: Finding, size: int = PATCH_PX) -> NDArray[np.float32]:
+    """Return the six-channel patch of a finding: its main spot, then its other view mirrored."""
+    main = finding.main
+    other = next((spot for spot in finding.spots.values() if spot is not main), None)
+    first = main.patch if main.patch is not None else _empty_patch(size)
+    second = other.patch[:, :, ::-1] if other is not None and other.patch is not None else _empty_patch(size)
+    return np.concatenate([first, second]).astype(np.float32, copy=False)

@@ -1,13 +1,14 @@
 """Normal uptake per view: the levels that hot and cold spots are measured against.
 
-The view is smoothed with a Gaussian of 1 pixel (sigma) to tame Poisson noise. The **normal bone
-level** is the median of the smoothed bone pixels after twice leaving out pixels above 1.8 times the
-current median, so that metastases, a full bladder or kidneys do not raise it. Each bone region gets
-its **own level**: the 60th percentile of its pixels, again after leaving out pixels above 1.8 times
-the running level, because normal uptake differs between bones (the spine and the pelvis take up more
-than the shafts of the long bones). Soft tissue is the median of body pixels at least 4 pixels from
-bone. The level map gives every pixel the level of its region (pixels off bone take the nearest bone's)
-smoothed over 2 pixels so that region borders do not make steps.
+The view is smoothed with a Gaussian of 1 pixel (sigma) to tame Poisson noise. The **normal bone level**
+is the median of the smoothed bone pixels after twice leaving out pixels above 1.8 times the current
+median, so that metastases, a full bladder or kidneys do not raise it. Each bone region gets its **own
+level**: the 60th percentile of its pixels, again after leaving out pixels above 1.8 times the running
+level, because normal uptake differs between bones (the spine and the pelvis take up more than the
+shafts of the long bones). Soft tissue is the median of body pixels at least 4 pixels from bone. The
+kidneys' level is the median of the pixels labelled kidney. The level map gives every pixel the level of
+its region (pixels off bone take the nearest bone's) smoothed over 2 pixels so that region borders do
+not make steps.
 
 Lesions are judged against the **local background** of the bone around them: the largest grey-scale
 opening of the view (smoothed with sigma 2 pixels) by straight lines of :data:`LOCAL_LINE_MM` in eight
@@ -28,7 +29,7 @@ from scipy import ndimage
 
 from bonescan.anatomy.model import ViewAnatomy
 from bonescan.detect.model import UptakeReference
-from bonescan.regions import bone_regions
+from bonescan.regions import bone_regions, region
 from bonescan.study import View
 
 __all__ = [
@@ -45,6 +46,7 @@ SMOOTHING_SIGMA_PX = 1.0
 _EXCLUDE_ABOVE = 1.8
 _REGION_PERCENTILE = 60.0
 _MIN_REGION_PX = 12
+_KIDNEY_LABELS = (region("kidney_left").label, region("kidney_right").label)
 _SOFT_TISSUE_GAP_PX = 4
 _LEVEL_SMOOTHING_PX = 2.0
 _BACKGROUND_SMOOTHING_PX = 2.0
@@ -176,6 +178,13 @@ def _region_levels(smoothed: NDArray[np.float32], labels: NDArray[np.uint8]) -> 
     return levels
 
 
+def _kidney_level(smoothed: NDArray[np.float32], labels: NDArray[np.uint8]) -> float | None:
+    kidneys = np.isin(labels, _KIDNEY_LABELS)
+    if int(kidneys.sum()) < _MIN_REGION_PX:
+        return None
+    return float(np.median(smoothed[kidneys]))
+
+
 def _level_map(
     labels: NDArray[np.uint8], bone: NDArray[np.bool_], levels: dict[str, float], fallback: float
 ) -> tuple[NDArray[np.float32], NDArray[np.uint8]]:
@@ -212,7 +221,7 @@ def normal_uptake(view: View, anatomy: ViewAnatomy) -> NormalUptake:
     soft = float(np.median(smoothed[far_from_bone])) if far_from_bone.any() else 0.0
     levels = _region_levels(smoothed, anatomy.labels)
     level, nearest = _level_map(anatomy.labels, bone, levels, normal)
-    reference = UptakeReference(view.name, normal, soft, levels)
+    reference = UptakeReference(view.name, normal, soft, levels, _kidney_level(smoothed, anatomy.labels))
     background = np.asarray(ndimage.gaussian_filter(view.counts, _BACKGROUND_SMOOTHING_PX), dtype=np.float32)
     spacing = view.pixel_spacing_mm
     local = _shaped_background(background, spacing, LOCAL_LINE_MM, ceiling=False)
