@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,7 @@ from bonescan.classify.judge import JudgedFinding
 from bonescan.cli import cli
 from bonescan.detect.measure import SpotMeasures
 from bonescan.detect.model import Finding, Spot, SpotKind, UptakeReference
+from bonescan.detect.spots import _half_maximum_core
 from bonescan.quantify import bone_scan_index
 from bonescan.regions import mass_fraction, region
 from bonescan.study import ViewName
@@ -63,6 +65,22 @@ def test_bsi_is_mass_fraction_times_involved_share() -> None:
     bsi = bone_scan_index([_judged({ViewName.POSTERIOR: spot}, 1.0)], _anatomy())
     assert bsi.involvement == {"lumbar_spine": 0.25}
     assert bsi.percent == pytest.approx(100 * mass_fraction("lumbar_spine") * 0.25)
+
+
+def test_bsi_counts_the_core_of_a_spot_only() -> None:
+    """Of a 25-pixel spot, the 10 core pixels count: BSI = 100 * mass_fraction * 10/100."""
+    rows, columns = np.mgrid[10:15, 5:10]
+    core = np.zeros(25, dtype=bool)
+    core[:10] = True
+    spot = replace(_spot(ViewName.POSTERIOR, rows.ravel(), columns.ravel()), core=core)
+    bsi = bone_scan_index([_judged({ViewName.POSTERIOR: spot}, 1.0)], _anatomy())
+    assert bsi.involvement == {"lumbar_spine": 0.1}
+
+
+def test_half_maximum_core_keeps_pixels_with_half_the_peak_excess() -> None:
+    """Contrasts 1.1, 1.5, 2.0, 1.4: excesses 0.1, 0.5, 1.0, 0.4 against half the peak's, 0.5."""
+    core = _half_maximum_core(np.array([1.1, 1.5, 2.0, 1.4], dtype=np.float32))
+    assert core.tolist() == [False, True, True, False]
 
 
 def test_bsi_weights_by_probability_and_ignores_artefacts() -> None:

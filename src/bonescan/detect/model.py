@@ -102,6 +102,10 @@ class Spot:
         of its pixels, if any.
     patch : ndarray of float32 or None
         The image around it for the classifier (:func:`bonescan.detect.patches.spot_patch`).
+    core : ndarray of bool or None
+        Per pixel (in the order of ``rows``), whether it is in the spot's core: for a hot spot, the
+        pixels whose excess over the local background is at least half the peak's (its extent at half
+        maximum, which the Bone Scan Index counts). None: every pixel is core.
     """
 
     view: ViewName
@@ -122,11 +126,19 @@ class Spot:
     pixel_spacing_mm: tuple[float, float]
     organ: str | None = None
     patch: NDArray[np.float32] | None = None
+    core: NDArray[np.bool_] | None = None
 
     @property
     def centroid(self) -> tuple[float, float]:
         """The centre of the spot, (row, column), upright grid."""
         return float(self.rows.mean()), float(self.columns.mean())
+
+    @property
+    def core_pixels(self) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+        """The rows and columns of its core pixels (see :attr:`core`)."""
+        if self.core is None:
+            return self.rows, self.columns
+        return self.rows[self.core], self.columns[self.core]
 
     def mask(self, shape: tuple[int, int]) -> NDArray[np.bool_]:
         """Return the spot as a mask of the view's shape."""

@@ -14,6 +14,11 @@ expectation by at least :data:`SPOT_Z` standard deviations over its whole area, 
 
 These thresholds find candidates generously; the classifier (:mod:`bonescan.classify`) decides which
 candidates are findings and which are normal uptake.
+
+A hot spot's **core** is the pixels whose excess over the local background is at least
+:data:`CORE_FRACTION` of its peak's (its extent at half maximum). The Bone Scan Index counts the core:
+the spot's outer edge lies where the uptake barely clears the thresholds, so it moves with the noise
+of each acquisition, and blur and a neighbouring bladder or joint widen it.
 """
 
 from __future__ import annotations
@@ -33,9 +38,20 @@ from bonescan.detect.reference import SMOOTHING_SIGMA_PX, NormalUptake
 from bonescan.regions import region, region_by_label
 from bonescan.study import View
 
-__all__ = ["COLD_CONTRAST", "COLD_PIXEL_Z", "HOT_CONTRAST", "LARGE_RATIO", "PIXEL_Z", "SPOT_Z", "find_spots"]
+__all__ = [
+    "COLD_CONTRAST",
+    "COLD_PIXEL_Z",
+    "CORE_FRACTION",
+    "HOT_CONTRAST",
+    "LARGE_RATIO",
+    "PIXEL_Z",
+    "SPOT_Z",
+    "find_spots",
+]
 
 HOT_CONTRAST = 1.3
+#: The share of a hot spot's peak excess over its local background that its core pixels reach.
+CORE_FRACTION = 0.5
 LARGE_RATIO = 2.0
 COLD_CONTRAST = 0.8
 COLD_PIXEL_Z = 1.5
@@ -124,7 +140,14 @@ def _make_spot(
         pixel_spacing_mm=view.pixel_spacing_mm,
         organ=_organ(labels[rows, columns], int(labels[rows[extreme], columns[extreme]])),
         patch=spot_patch(normal, geometry, float(rows.mean()), float(columns.mean())),
+        core=_half_maximum_core(normal.contrast[rows, columns]) if hot else None,
     )
+
+
+def _half_maximum_core(contrast: NDArray[np.float32]) -> NDArray[np.bool_]:
+    """Return which pixels hold at least :data:`CORE_FRACTION` of the peak's excess over background."""
+    excess = contrast - 1.0
+    return np.asarray(excess >= CORE_FRACTION * float(excess.max()))
 
 
 def _components(

@@ -1,7 +1,8 @@
 """The Bone Scan Index: the percentage of skeletal mass that tumour involves.
 
 For every bone region ``r`` of the registry and every view ``v``, the involvement is the share of the
-region's labelled pixels that lie in spots of findings judged malignant, each spot weighted by its
+region's labelled pixels that lie in the cores of spots (their extent at half maximum,
+:mod:`bonescan.detect.spots`) of findings judged malignant, each spot weighted by its
 finding's metastasis probability (so that a doubtful spot counts for part of its area and the index
 does not jump when a probability crosses a threshold). A region's involvement is the mean over the
 views in which it is involved (so a lesion hidden in one view still counts fully, and one seen in both
@@ -60,7 +61,8 @@ class BoneScanIndex:
 
 
 def _spot_share(spot: Spot, labels: np.ndarray, areas: np.ndarray) -> dict[int, float]:
-    values = np.bincount(labels[spot.rows, spot.columns], minlength=areas.size).astype(float)
+    rows, columns = spot.core_pixels
+    values = np.bincount(labels[rows, columns], minlength=areas.size).astype(float)
     return {
         int(label): float(values[label] / areas[label])
         for label in np.flatnonzero(values)
