@@ -81,6 +81,8 @@ def test_half_maximum_core_keeps_pixels_with_half_the_peak_excess() -> None:
     """Contrasts 1.1, 1.5, 2.0, 1.4: excesses 0.1, 0.5, 1.0, 0.4 against half the peak's, 0.5."""
     core = _half_maximum_core(np.array([1.1, 1.5, 2.0, 1.4], dtype=np.float32))
     assert core.tolist() == [False, True, True, False]
+    no_excess = _half_maximum_core(np.array([0.9, 0.95], dtype=np.float32))  # under the background
+    assert no_excess.tolist() == [True, True]
 
 
 def test_bsi_weights_by_probability_and_ignores_artefacts() -> None:

@@ -145,9 +145,16 @@ def _make_spot(
 
 
 def _half_maximum_core(contrast: NDArray[np.float32]) -> NDArray[np.bool_]:
-    """Return which pixels hold at least :data:`CORE_FRACTION` of the peak's excess over background."""
+    """Return which pixels hold at least :data:`CORE_FRACTION` of the peak's excess over background.
+
+    A spot with no excess anywhere (found against its region's level, not its local background) is
+    all core.
+    """
     excess = contrast - 1.0
-    return np.asarray(excess >= CORE_FRACTION * float(excess.max()))
+    peak = float(excess.max())
+    if peak <= 0.0:
+        return np.ones(contrast.shape, dtype=bool)
+    return np.asarray(excess >= CORE_FRACTION * peak)
 
 
 def _components(
