@@ -43,6 +43,7 @@ from bonescan.assessment.patient import (
     axial_over_long_bones,
     kidney_over_bone,
     patient_features,
+    super_scan_score,
 )
 from bonescan.classify.features import FEATURE_NAMES, feature_matrix
 from bonescan.classify.model import NORMAL, load_finding_model
@@ -243,32 +244,36 @@ def _fit_logistic(x: np.ndarray, y: np.ndarray, penalty: float) -> tuple[np.ndar
     return result.x[:-1], float(result.x[-1])
 
 
-def _fit_super_scan_rule(rows: list[dict[str, Any]], superscan: np.ndarray, penalty: float) -> dict[str, Any]:
-    """Fit the two-sign super-scan rule (see ``PatientModel.super_scan_score``).
+def _fit_super_scan_rule(
+    rows: list[dict[str, Any]], superscan: np.ndarray, penalty: float
+) -> tuple[dict[str, float], np.ndarray]:
+    """Fit the two-sign super-scan rule (``bonescan.assessment.patient.super_scan_score``).
 
     The kidney weight is the ratio of the two signs' weights in a logistic model of super scans on
     ``log(axial ratio)`` and ``log(kidney ratio)``. A super-scan call moves the BSI by about 30 points,
     so no training patient without a super scan may reach the threshold: it lies midway between the
     highest of their scores and the lowest super scan's, or just above the former when the two overlap.
+    Returns the rule's fields of ``PatientModel`` and every row's score.
     """
-    kidneys = np.array([np.nan if row["kidney_ratio"] is None else row["kidney_ratio"] for row in rows])
-    typical = float(np.nanmedian(kidneys))
-    kidneys = np.where(np.isnan(kidneys), typical, kidneys)
-    signs = np.column_stack([np.log(np.array([row["axial_ratio"] for row in rows])), np.log(kidneys)])
+    measured = [row["kidney_ratio"] for row in rows if row["kidney_ratio"] is not None]
+    typical = float(np.median(measured))
+    kidneys = [typical if row["kidney_ratio"] is None else row["kidney_ratio"] for row in rows]
+    axial = [row["axial_ratio"] for row in rows]
+    signs = np.log(np.column_stack([axial, kidneys]))
     mean, scale = signs.mean(axis=0), signs.std(axis=0) + 1e-9
     weights, _ = _fit_logistic((signs - mean) / scale, superscan.astype(float), penalty)
     axial_weight, kidney_weight = weights / scale
     kidney_weight = float(max(-kidney_weight / max(axial_weight, 1e-9), 0.0))
-    score = signs[:, 0] - kidney_weight * signs[:, 1]
+    score = np.array([super_scan_score(a, k, kidney_weight) for a, k in zip(axial, kidneys, strict=True)])
     others = float(score[~superscan].max()) if (~superscan).any() else float(score.max())
     lowest = float(score[superscan].min()) if superscan.any() else others
     logger.info("super-scan score: highest of the others %.3f, lowest super scan %.3f", others, lowest)
-    return {
+    rule = {
         "super_scan_threshold": (others + lowest) / 2 if lowest > others else others + SUPER_SCAN_MARGIN,
         "super_scan_kidney_weight": kidney_weight,
         "typical_kidney_to_bone": typical,
-        "scores": score,
     }
+    return rule, score
 
 
 def fit_patient(cohorts: list[Path], workers: int, penalty: float, rows_file: Path | None = None) -> None:
@@ -296,8 +301,7 @@ def fit_patient(cohorts: list[Path], workers: int, penalty: float, rows_file: Pa
     calibration = float((raw[focal] * true[focal]).sum() / max((raw[focal] ** 2).sum(), 1e-9))
     axial_mass = sum(mass_fraction(entry.name) for entry in bone_regions() if entry.axial)
     involvement = float(np.mean(true[superscan]) / (100.0 * axial_mass)) if superscan.any() else 0.5
-    rule = _fit_super_scan_rule(rows, superscan, penalty)
-    score = rule.pop("scores")
+    rule, score = _fit_super_scan_rule(rows, superscan, penalty)
     flagged = score >= rule["super_scan_threshold"]
     super_scan_probability = float((y[flagged].sum() + 1.0) / (flagged.sum() + 2.0))
     model = PatientModel(
@@ -306,9 +310,7 @@ def fit_patient(cohorts: list[Path], workers: int, penalty: float, rows_file: Pa
         weights=weights,
         bias=bias,
         bsi_calibration=calibration,
-        super_scan_threshold=rule["super_scan_threshold"],
-        super_scan_kidney_weight=rule["super_scan_kidney_weight"],
-        typical_kidney_to_bone=rule["typical_kidney_to_bone"],
+        **rule,
         super_scan_involvement=min(involvement, 1.0),
         super_scan_probability=super_scan_probability,
         description={

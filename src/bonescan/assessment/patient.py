@@ -41,6 +41,7 @@ __all__ = [
     "kidney_over_bone",
     "load_patient_model",
     "patient_features",
+    "super_scan_score",
 ]
 
 PATIENT_FEATURES: tuple[str, ...] = (
@@ -77,11 +78,13 @@ def kidney_over_bone(references: Sequence[UptakeReference]) -> float | None:
     The kidneys lie close to the back, so the posterior view shows them best. None when no view has
     kidney labels to measure.
     """
-    measured = {reference.view.value: reference.kidney_to_bone for reference in references}
-    measured = {view: ratio for view, ratio in measured.items() if ratio is not None}
-    if not measured:
-        return None
-    return measured.get("posterior", next(iter(measured.values())))
+    measured = {r.view.value: r.kidney_to_bone for r in references if r.kidney_to_bone is not None}
+    return measured.get("posterior", next(iter(measured.values()), None))
+
+
+def super_scan_score(axial_ratio: float, kidney_ratio: float, kidney_weight: float) -> float:
+    """Return ``log(axial ratio) - kidney_weight * log(kidney ratio)``: high in a super scan."""
+    return math.log(max(axial_ratio, 1e-3)) - kidney_weight * math.log(max(kidney_ratio, 1e-3))
 
 
 def patient_features(
@@ -139,8 +142,7 @@ class PatientModel:
         """
         kidneys = kidney_over_bone(references)
         kidneys = self.typical_kidney_to_bone if kidneys is None else kidneys
-        axial = axial_over_long_bones(references)
-        return math.log(max(axial, 1e-3)) - self.super_scan_kidney_weight * math.log(max(kidneys, 1e-3))
+        return super_scan_score(axial_over_long_bones(references), kidneys, self.super_scan_kidney_weight)
 
     def is_super_scan(self, references: Sequence[UptakeReference]) -> bool:
         """Return whether the super-scan rule fires: the score reaches :attr:`super_scan_threshold`."""

@@ -180,7 +180,7 @@ def _scored(finding: Finding, probabilities: dict[str, float], findings: Sequenc
 
 
 def _patches(findings: Sequence[Finding], size: int, channels: int) -> NDArray[np.float32]:
-    stack = [finding_patch(finding, size)[:channels] for finding in findings]
+    stack = [finding_patch(finding, size, channels) for finding in findings]
     return np.stack(stack) if stack else np.zeros((0, channels, size, size), dtype=np.float32)
 
 

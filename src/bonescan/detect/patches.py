@@ -61,10 +61,17 @@ def _empty_patch(size: int) -> NDArray[np.float32]:
     return np.stack([np.full((size, size), value, dtype=np.float32) for value in (floor, 0.0, floor)])
 
 
-def finding_patch(finding: Finding, size: int = PATCH_PX) -> NDArray[np.float32]:
-    """Return the six-channel patch of a finding: its main spot, then its other view mirrored."""
+def finding_patch(
+    finding: Finding, size: int = PATCH_PX, channels: int = FINDING_PATCH_CHANNELS
+) -> NDArray[np.float32]:
+    """Return the patch of a finding: its main spot, then (six channels) its other view mirrored.
+
+    With ``channels`` = 3 only the main spot's patch is returned (the other view is not looked at).
+    """
     main = finding.main
-    other = next((spot for spot in finding.spots.values() if spot is not main), None)
     first = main.patch if main.patch is not None else _empty_patch(size)
+    if channels <= 3:
+        return first[:channels]
+    other = next((spot for spot in finding.spots.values() if spot is not main), None)
     second = other.patch[:, :, ::-1] if other is not None and other.patch is not None else _empty_patch(size)
     return np.concatenate([first, second]).astype(np.float32, copy=False)
