@@ -247,3 +247,18 @@ def test_an_eight_bit_export_and_a_single_view_are_labelled(cohort: Path, simula
     for name in ("skull", "lumbar_spine", "pelvis_right", "femur_distal_left"):
         mask, true = labels == region(name).label, truth == region(name).label
         assert 2 * (mask & true).sum() / (mask.sum() + true.sum()) > 0.8, name
+
+
+def test_knees_fall_back_to_body_proportions_when_the_legs_have_no_outline() -> None:
+    """A body outline with nothing between crotch and soles (a view dimmed by a bright bag of urine
+    before that was handled) gives the proportional knee row instead of failing."""
+    from bonescan._body import BodyExtent
+    from bonescan.anatomy.landmarks import _knees
+
+    mask = np.zeros((1000, 200), dtype=bool)
+    mask[100:450, 60:140] = True
+    mask[900:950, 70:90] = True  # the feet alone
+    smooth = mask.astype(np.float32)
+    knees = _knees(smooth, BodyExtent(mask), crotch=450.0)
+    assert knees.confidence == 0.3 and "proportions" in knees.method
+    assert 450 < knees.row < 950

@@ -200,3 +200,27 @@ def test_the_bladder_in_one_view_is_not_paired_with_a_bone_lesion_in_the_other()
         {name: [dataclasses.replace(s, organ=None) for s in v] for name, v in spots.items()}, views, bodies
     )
     assert len(both) == 1  # the same spots without the organ pair, as in the test above
+
+
+def test_urine_in_one_view_takes_the_hot_spot_of_the_other_and_its_rim() -> None:
+    """A very hot disc in soft tissue (urine, as anatomy marks it) in the anterior view is one spot
+    with the hot pixels joined to it, of organ urine and region soft tissue; the hot disc at the same
+    place in the posterior view, where the leg dims it, pairs with it and becomes urine too."""
+    import dataclasses
+
+    from bonescan.detect.model import URINE
+
+    front_view, front_anatomy = _view_and_anatomy(ViewName.ANTERIOR, [((120, 60), 8.0, 60.0)])
+    back_view, back_anatomy = _view_and_anatomy(
+        ViewName.POSTERIOR, [((121, COLUMNS - 1 - 60), 8.0, 4.0)], seed=8
+    )
+    urine = _disc((120, 60), 6.0)  # the extreme core only: the rim is the detector's to join
+    front_anatomy = dataclasses.replace(front_anatomy, urine=urine)
+    front_spots = find_spots(front_view, front_anatomy, normal_uptake(front_view, front_anatomy))
+    hot = [spot for spot in front_spots if spot.kind is SpotKind.HOT]
+    assert len(hot) == 1 and hot[0].organ == URINE and hot[0].region == "soft_tissue"
+    assert hot[0].rows.size > urine.sum()
+    findings = detect(Study((front_view, back_view)), Anatomy((front_anatomy, back_anatomy), "test"))
+    paired = [f for f in findings.findings if len(f.spots) == 2]
+    assert len(paired) == 1
+    assert {spot.organ for spot in paired[0].spots.values()} == {URINE}

@@ -10,7 +10,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image, ImageDraw, ImageFont
 
-from bonescan._body import body_mask
+from bonescan._body import body_mask, extreme_blobs
 from bonescan._files import write_atomically
 from bonescan.errors import OutputError
 from bonescan.regions import REGIONS, RegionKind
@@ -29,8 +29,9 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-#: The window's upper limit is this percentile of the values inside the body: bone shows in full
-#: grey range while the bladder and the hottest lesions saturate, as on a reading station.
+#: The window's upper limit is this percentile of the values inside the body (extreme blobs left out):
+#: bone shows in full grey range while the bladder and the hottest lesions saturate, as on a reading
+#: station.
 WINDOW_PERCENTILE = 99.5
 HEADER_PX = 28
 GAP_PX = 16
@@ -38,8 +39,15 @@ _LABELS = {ViewName.ANTERIOR: "ANT", ViewName.POSTERIOR: "POST"}
 
 
 def view_window(view: View) -> tuple[float, float]:
-    """Return the (lower, upper) display window of a view."""
-    inside = view.counts[body_mask(view.counts)]
+    """Return the (lower, upper) display window of a view.
+
+    Extreme blobs (:func:`bonescan._body.extreme_blobs`: the bladder, a catheter's collection bag)
+    are left out of the body and of the percentile, so that a bag of urine does not fade the
+    skeleton; they saturate.
+    """
+    extreme = extreme_blobs(view.counts, view.pixel_spacing_mm)
+    counts = np.where(extreme, 0.0, view.counts) if extreme.any() else view.counts
+    inside = counts[body_mask(counts) & ~extreme]
     values = inside if inside.size else view.counts.ravel()
     upper = float(np.percentile(values, WINDOW_PERCENTILE))
     return 0.0, max(upper, 1.0)

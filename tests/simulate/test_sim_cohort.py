@@ -196,9 +196,25 @@ def test_truth_records_the_version_and_the_acquisition_physics(cohort_dir: Path)
     from bonescan.simulate.physics import fwhm_mm
 
     for truth in _truths(cohort_dir):
-        assert truth["simulator_version"] == "2"
+        assert truth["simulator_version"] == "3"
         factor = truth["acquisition"]["resolution_factor"]
         assert 1.0 <= factor <= 1.5
         assert truth["image"]["fwhm_mm_at_10cm"] == pytest.approx(fwhm_mm(100.0) * factor, abs=0.01)
         assert isinstance(truth["acquisition"]["body_contour"], bool)
         assert 0.30 <= truth["patient"]["bone_uptake_fraction"] <= 0.60
+
+
+def test_a_catheter_adds_its_bag_and_drains_the_bladder_and_changes_nothing_else(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bonescan.simulate import cohort
+    from bonescan.simulate.catheter import DRAINED_HOURS
+
+    monkeypatch.setattr(cohort, "CATHETER_SHARE", 0.0)
+    plain = cohort._draw_case(77, 3, "metastatic")
+    monkeypatch.setattr(cohort, "CATHETER_SHARE", 1.0)
+    with_bag = cohort._draw_case(77, 3, "metastatic")
+    assert [f.kind for f in with_bag.findings] == [f.kind for f in plain.findings] + ["catheter_bag"]
+    assert with_bag.findings[:-1] == plain.findings  # its own random stream
+    assert with_bag.baseline.hours_since_void == DRAINED_HOURS
+    assert plain.baseline.hours_since_void > DRAINED_HOURS

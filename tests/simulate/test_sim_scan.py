@@ -226,3 +226,23 @@ def test_lesions_gain_contrast_with_uptake_time(
         mask = scan.finding_map[1] > 0
         contrasts.append(float(scan.expected[1][mask].sum() / scan.expected_without[1][mask].sum()))
     assert contrasts == sorted(contrasts)
+
+
+def test_a_catheter_bag_beside_the_legs_is_bright_and_seen_alike_from_both_sides(
+    patient_and_acquisition: tuple[Patient, Acquisition], normal_scan: SimulatedScan
+) -> None:
+    from bonescan.simulate.catheter import DRAINED_HOURS, catheter_bag
+
+    patient, acquisition = patient_and_acquisition
+    body = build_body(patient, acquisition.positioning, 100.0)
+    rng = np.random.default_rng(8)
+    while "hanging" not in (bag := catheter_bag(body, rng)).cause:
+        pass
+    assert bag.soft[0].outside and not bag.malignant
+    drained = replace(acquisition, hours_since_void=DRAINED_HOURS)
+    scan = simulate_scan(patient, drained, renumber([bag]), np.random.default_rng(9))
+    assert scan.kinetics.bladder < 0.1 * normal_scan.kinetics.bladder
+    spine = _mean_counts(normal_scan, 1, "lumbar_spine")
+    peaks = [float(scan.expected[view][scan.finding_map[view] == 1].max()) for view in range(2)]
+    assert min(peaks) > 10 * spine  # urine: far brighter than bone
+    assert 0.7 < peaks[0] / peaks[1] < 1.4  # no tissue between the bag and either camera

@@ -159,7 +159,10 @@ def _knees(smooth: NDArray[np.float32], extent: BodyExtent, crotch: float) -> La
     if stop - start < 10:
         return _proportional(extent, "knees", "legs too short to search")
     band = extent.mask[start:stop]
-    middle = int(np.median([np.flatnonzero(r)[[0, -1]].mean() for r in band if r.any()]))
+    spans = [np.flatnonzero(r)[[0, -1]].mean() for r in band if r.any()]
+    if not spans:
+        return _proportional(extent, "knees", "no body outline between the crotch and the soles")
+    middle = int(np.median(spans))
     rows: dict[str, float] = {}
     columns: dict[str, float] = {}
     for side, cols in (("image_left", slice(0, middle)), ("image_right", slice(middle, None))):

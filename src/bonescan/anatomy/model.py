@@ -49,6 +49,9 @@ class ViewAnatomy:
         Key rows (vertex, neck, shoulders, iliac crests, crotch, knees, soles).
     regions : dict of str to RegionStatus
         Per bone or organ region: confidence, area, or why it is missing.
+    urine : ndarray of bool or None
+        Extreme activity away from the bladder (:mod:`bonescan.anatomy.urine`): a catheter's
+        collection bag, urine contamination, tracer outside a vein; None when there is none.
     """
 
     view: ViewName
@@ -56,6 +59,7 @@ class ViewAnatomy:
     body: NDArray[np.bool_]
     landmarks: Landmarks
     regions: dict[str, RegionStatus] = field(default_factory=dict)
+    urine: NDArray[np.bool_] | None = None
 
     def mask(self, name: str) -> NDArray[np.bool_]:
         """Return the pixels labelled with region ``name``."""

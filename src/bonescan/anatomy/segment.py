@@ -6,7 +6,9 @@ small network (:mod:`bonescan.anatomy.refine`) decides at 2.26 mm which pixels a
 takes the most probable bone region, any other pixel the most probable non-bone label. Pixels outside
 the body outline become background and unlabelled pixels inside it soft tissue. Landmarks are found
 from the outline and the uptake (:mod:`bonescan.anatomy.landmarks`); femur below the knees or tibia
-above them is relabelled (:mod:`bonescan.anatomy.consistency`).
+above them is relabelled (:mod:`bonescan.anatomy.consistency`). Extreme activity away from the
+bladder (a catheter's collection bag, urine contamination; :mod:`bonescan.anatomy.urine`) is replaced
+by the uptake around it before any of this, and its pixels are kept with the anatomy for detection.
 A bone region whose area is under a quarter of what training scans show is reported missing, with
 the reason (cut off at an image edge, or not found), rather than guessed.
 """
@@ -14,6 +16,7 @@ the reason (cut off at an image edge, or not found), rather than guessed.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -26,6 +29,7 @@ from bonescan.anatomy.landmarks import find_landmarks
 from bonescan.anatomy.model import Anatomy, RegionStatus, ViewAnatomy
 from bonescan.anatomy.network import SkeletonNetwork, load_network, network_inputs
 from bonescan.anatomy.refine import BONE_LABELS, BoneRefiner, load_refiner, refined_bone
+from bonescan.anatomy.urine import urine_outside_bladder, without_urine
 from bonescan.regions import REGIONS, RegionKind, region
 from bonescan.study import Study, View
 
@@ -139,6 +143,7 @@ def _view_anatomy(
     scores: NDArray[np.float32],
     network: SkeletonNetwork,
     refiner: BoneRefiner,
+    urine: NDArray[np.bool_] | None,
 ) -> ViewAnatomy:
     probabilities = view_probabilities(view, scores)
     labels, confidence = _refined_labels(view, probabilities, body, refiner)
@@ -147,7 +152,17 @@ def _view_anatomy(
     landmarks = find_landmarks(view.counts, view.pixel_spacing_mm, body)
     labels = keep_leg_order(labels, landmarks.points.get("knees"), view.pixel_spacing_mm[0])
     statuses = _region_status(labels, confidence, view, network, body)
-    return ViewAnatomy(view.name, labels, body, landmarks, statuses)
+    return ViewAnatomy(view.name, labels, body, landmarks, statuses, urine)
+
+
+def _urine(view: View) -> NDArray[np.bool_] | None:
+    mask = urine_outside_bladder(view.counts, view.pixel_spacing_mm)
+    if not mask.any():
+        return None
+    logger.info(
+        "%s view: extreme activity away from the bladder (%d pixels) left out", view.name.value, mask.sum()
+    )
+    return mask
 
 
 def segment(
@@ -172,11 +187,16 @@ def segment(
     """
     chosen = network or load_network()
     edges = refiner or load_refiner()
-    bodies = [body_mask(view.counts) for view in study.views]
-    scores = chosen.run(network_inputs(study.views))
+    urine = [_urine(view) for view in study.views]
+    plain = tuple(
+        view if mask is None else replace(view, counts=without_urine(view.counts, mask))
+        for view, mask in zip(study.views, urine, strict=True)
+    )
+    bodies = [body_mask(view.counts) for view in plain]
+    scores = chosen.run(network_inputs(plain))
     views = tuple(
-        _view_anatomy(view, body, scores[index], chosen, edges)
-        for index, (view, body) in enumerate(zip(study.views, bodies, strict=True))
+        _view_anatomy(view, body, scores[index], chosen, edges, urine[index])
+        for index, (view, body) in enumerate(zip(plain, bodies, strict=True))
     )
     method = (
         f"U-Net on a 4.52 mm canonical grid ({chosen.description.get('name', 'skeleton_unet')}), "

@@ -1,7 +1,9 @@
 """Judge each finding: its label, its metastasis probability and the reasons a reader can check.
 
 1. A spot that lies in the bladder or a kidney of the anatomy is **physiological** (urine activity)
-   and kept out of the tumour burden.
+   and kept out of the tumour burden. Extreme activity away from the bladder (a catheter's collection
+   bag, urine contamination, tracer outside a vein; :mod:`bonescan.anatomy.urine`) is an **artefact**,
+   also kept out.
 2. Every other finding is scored by the finding classifier (:mod:`bonescan.classify.model`). When the
    probability that it is normal uptake (a joint, a vertebra next to a disc, the tip of a bone) is at
    least :data:`NORMAL_CUTOFF` and its metastasis probability is under :data:`KEEP_PROBABILITY`, the
@@ -35,7 +37,7 @@ from numpy.typing import NDArray
 from bonescan.classify.features import feature_matrix
 from bonescan.classify.model import NORMAL, FindingModel, load_finding_model
 from bonescan.classify.reasons import reasons_for
-from bonescan.detect.model import Finding, SpotKind
+from bonescan.detect.model import URINE, Finding, SpotKind
 from bonescan.detect.patches import finding_patch
 
 __all__ = [
@@ -63,6 +65,11 @@ _MALIGNANT = ("metastasis", "myeloma_or_lytic")
 # a hot rim, not as like uptake at both joints (and the scan alone cannot tell that one is there).
 _NOT_SYMMETRIC_JOINT_LABELS = (*_MALIGNANT, "indeterminate", "prosthesis_related")
 _PHYSIOLOGICAL_PROBABILITY = 0.01
+_URINE_REASON = (
+    "far brighter than any bone and away from the bladder (below the pelvis, beside the body or in an "
+    "arm): urine in a catheter's collection bag or its tube, urine contamination, or tracer injected "
+    "beside the vein; not bone uptake"
+)
 
 
 @dataclass(frozen=True)
@@ -94,8 +101,9 @@ class JudgedFinding:
 
     @property
     def region(self) -> str:
-        """The organ for urinary activity, else the bone region of the finding."""
-        return self.finding.main.organ or self.finding.region
+        """The organ for urinary activity, soft tissue for urine elsewhere, else the finding's bone region."""
+        organ = self.finding.main.organ
+        return self.finding.region if organ in (None, URINE) else str(organ)
 
     @property
     def malignant_label(self) -> bool:
@@ -112,6 +120,8 @@ def _label(probabilities: dict[str, float]) -> str:
 
 def _organ_finding(finding: Finding) -> JudgedFinding:
     organ = str(finding.main.organ)
+    if organ == URINE:
+        return JudgedFinding(finding, "artefact", _PHYSIOLOGICAL_PROBABILITY, {}, (_URINE_REASON,))
     where = (
         "the urinary bladder"
         if organ == "bladder"

@@ -11,11 +11,13 @@ from numpy.typing import NDArray
 from bonescan.detect.measure import SpotMeasures
 from bonescan.study import ViewName
 
-__all__ = ["ORGAN_SHARE", "Finding", "Findings", "Spot", "SpotKind", "UptakeReference"]
+__all__ = ["ORGAN_SHARE", "URINE", "Finding", "Findings", "Spot", "SpotKind", "UptakeReference"]
 
 
 #: Share of a spot's pixels that must lie in an organ's label for the spot to count as that organ's.
 ORGAN_SHARE = 0.3
+#: The ``organ`` of a spot of extreme activity away from the bladder (:mod:`bonescan.anatomy.urine`).
+URINE = "urine"
 
 
 class SpotKind(StrEnum):
@@ -98,7 +100,8 @@ class Spot:
     pixel_spacing_mm : tuple of float
         The view's pixel spacing (row, column).
     organ : str or None
-        The organ (bladder, kidney) under its extreme pixel that holds at least :data:`ORGAN_SHARE`
+        :data:`URINE` for extreme activity away from the bladder (a collection bag, contamination), or
+        the organ (bladder, kidney) under its extreme pixel that holds at least :data:`ORGAN_SHARE`
         of its pixels, if any.
     patch : ndarray of float32 or None
         The image around it for the classifier (:func:`bonescan.detect.patches.spot_patch`).

@@ -4,19 +4,22 @@ Both views are upright; the posterior view is not mirrored, so the patient's lef
 right in the anterior view and on the image left in the posterior view. A spot's lateral position is
 measured from the body's midline in its own view, towards the patient's left; two spots of the same
 kind pair when their rows (in mm from the top of the body) and lateral positions both lie within
-:data:`PAIRING_DISTANCE_MM`, closest pairs first, each spot at most once.
+:data:`PAIRING_DISTANCE_MM`, closest pairs first, each spot at most once. Spots of different organs do
+not pair, except that extreme activity away from the bladder in one view
+(:data:`~bonescan.detect.model.URINE`) pairs with a plain hot spot in the other, within the radius of
+the larger of the two if that is wider, and the plain spot then counts as the same urine.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
 
 from bonescan._body import BodyExtent
-from bonescan.detect.model import Finding, Spot
+from bonescan.detect.model import URINE, Finding, Spot
 from bonescan.study import ImageSide, View, ViewName
 
 __all__ = ["PAIRING_DISTANCE_MM", "pair_spots"]
@@ -48,6 +51,28 @@ def _distance(a: tuple[float, float], b: tuple[float, float]) -> float:
     return max(abs(a[0] - b[0]), abs(a[1] - b[1]))
 
 
+def _same_organ(front: Spot, back: Spot) -> bool:
+    """Whether two spots may show the same thing: the same organ, or urine in one view only.
+
+    A collection bag on the front of a leg is extreme in the anterior view but, seen through the
+    leg, only a hot spot in the posterior one.
+    """
+    return front.organ == back.organ or (
+        URINE in (front.organ, back.organ) and None in (front.organ, back.organ)
+    )
+
+
+def _reach_mm(front: Spot, back: Spot) -> float:
+    """Return how far apart two spots may lie: wider for urine, whose blob is large and blurred."""
+    if URINE not in (front.organ, back.organ):
+        return PAIRING_DISTANCE_MM
+    return max(PAIRING_DISTANCE_MM, math.sqrt(max(front.area_mm2, back.area_mm2) / math.pi))
+
+
+def _as_urine(spot: Spot) -> Spot:
+    return spot if spot.organ == URINE else replace(spot, region="soft_tissue", organ=URINE)
+
+
 def _candidate_pairs(
     anterior: list[Spot], posterior: list[Spot], frames: dict[ViewName, _Frame]
 ) -> list[tuple[float, int, int]]:
@@ -55,10 +80,10 @@ def _candidate_pairs(
     for i, front in enumerate(anterior):
         a = frames[ViewName.ANTERIOR].position_mm(front)
         for j, back in enumerate(posterior):
-            if back.kind is not front.kind or back.organ != front.organ:
+            if back.kind is not front.kind or not _same_organ(front, back):
                 continue  # the bladder in one view is not the sacral lesion beside it in the other
             distance = _distance(a, frames[ViewName.POSTERIOR].position_mm(back))
-            if distance <= PAIRING_DISTANCE_MM:
+            if distance <= _reach_mm(front, back):
                 pairs.append((distance, i, j))
     return sorted(pairs)
 
@@ -93,7 +118,10 @@ def pair_spots(
             if i not in used_a and j not in used_p:
                 used_a.add(i)
                 used_p.add(j)
-                groups.append({ViewName.ANTERIOR: anterior[i], ViewName.POSTERIOR: posterior[j]})
+                front, back = anterior[i], posterior[j]
+                if URINE in (front.organ, back.organ):
+                    front, back = _as_urine(front), _as_urine(back)
+                groups.append({ViewName.ANTERIOR: front, ViewName.POSTERIOR: back})
     groups += [{ViewName.ANTERIOR: s} for i, s in enumerate(anterior) if i not in used_a]
     groups += [{ViewName.POSTERIOR: s} for j, s in enumerate(posterior) if j not in used_p]
     groups.sort(key=lambda group: min(spot.centroid[0] for spot in group.values()) if group else math.inf)

@@ -12,6 +12,9 @@ edge of the labelled bone), at most :data:`COLD_CONTRAST` times its local ceilin
 expectation by at least :data:`SPOT_Z` standard deviations over its whole area, it covers at least
 :data:`MIN_HOT_PX` (hot) or :data:`MIN_COLD_PX` (cold) pixels, and (cold) bone surrounds it.
 
+Extreme activity away from the bladder (:mod:`bonescan.anatomy.urine`), with the hot pixels
+joined to it, is a spot of its own whose organ is :data:`~bonescan.detect.model.URINE`.
+
 These thresholds find candidates generously; the classifier (:mod:`bonescan.classify`) decides which
 candidates are findings and which are normal uptake.
 
@@ -24,6 +27,7 @@ of each acquisition, and blur and a neighbouring bladder or joint widen it.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -31,7 +35,7 @@ from scipy import ndimage
 
 from bonescan.anatomy.model import ViewAnatomy
 from bonescan.detect.measure import ViewGeometry, measure_spot, view_geometry
-from bonescan.detect.model import ORGAN_SHARE, Spot, SpotKind
+from bonescan.detect.model import ORGAN_SHARE, URINE, Spot, SpotKind
 from bonescan.detect.patches import spot_patch
 from bonescan.detect.plausible import plausible_region
 from bonescan.detect.reference import SMOOTHING_SIGMA_PX, NormalUptake
@@ -62,6 +66,7 @@ MIN_COLD_PX = 10
 _COLD_CORE_EROSION_PX = 2
 _COLD_RING_PX = 3
 _COLD_RING_MIN_RATIO = 0.8
+_URINE_MARGIN_PX = 12
 _EIGHT = np.ones((3, 3), dtype=bool)
 _PEAK_SMOOTHING_PX = 1.5
 _PEAK_SEPARATION_PX = 9
@@ -202,9 +207,22 @@ def _hot_spots(
     focal = (normal.contrast >= HOT_CONTRAST) & (_z_map(normal, local=True) >= PIXEL_Z)
     broad = (normal.ratio >= LARGE_RATIO) & (_z_map(normal) >= PIXEL_Z)
     candidate = anatomy.body & (focal | broad)
+    spots = []
+    if anatomy.urine is not None:
+        urine = _with_touching(anatomy.urine, candidate)
+        candidate &= ~urine
+        for pixels in _components(urine, MIN_HOT_PX):
+            spot = _make_spot(view, SpotKind.HOT, pixels, normal, anatomy, geometry)
+            spots.append(replace(spot, region="soft_tissue", organ=URINE))
     pieces = _components(_split_at_peaks(candidate, normal.smoothed), MIN_HOT_PX)
-    spots = [_make_spot(view, SpotKind.HOT, pixels, normal, anatomy, geometry) for pixels in pieces]
+    spots += [_make_spot(view, SpotKind.HOT, pixels, normal, anatomy, geometry) for pixels in pieces]
     return [spot for spot in spots if spot.significance >= SPOT_Z]
+
+
+def _with_touching(urine: NDArray[np.bool_], candidate: NDArray[np.bool_]) -> NDArray[np.bool_]:
+    """Return ``urine`` with the hot candidate pixels connected to it (its blurred rim and tube)."""
+    joined, _ = ndimage.label(urine | candidate, structure=_EIGHT)
+    return np.asarray(np.isin(joined, np.unique(joined[urine])) & (joined > 0), dtype=bool)
 
 
 def _surrounded_by_bone(pixels: tuple[NDArray[np.intp], NDArray[np.intp]], normal: NormalUptake) -> bool:
@@ -226,6 +244,8 @@ def _cold_spots(view: View, normal: NormalUptake, anatomy: ViewAnatomy, geometry
     ceiling = np.maximum(normal.ceiling, 1e-3)
     z = (normal.smoothed - ceiling) * np.sqrt(_EFFECTIVE_PIXELS / ceiling)
     candidate = core & (normal.deficit <= COLD_CONTRAST) & (z <= -COLD_PIXEL_Z)
+    if anatomy.urine is not None:  # the ceiling beside extreme activity is raised by it
+        candidate &= ~ndimage.binary_dilation(anatomy.urine, iterations=_URINE_MARGIN_PX)
     spots = []
     for pixels in _components(candidate, MIN_COLD_PX):
         if not _surrounded_by_bone(pixels, normal):

@@ -19,7 +19,7 @@ metastatic) and which have a non-empty entry for at least one view. The others a
   some view; overlap, attenuation and blur make the image contrast lower than the uptake ratio;
 * ``benign_hot``: not ``malignant``, polarity ``hot`` or ``mixed``, and not an artefact;
 * ``cold``: polarity ``cold``;
-* ``artefact``: kind ``urine_contamination`` or ``injection_site``.
+* ``artefact``: kind ``urine_contamination``, ``injection_site`` or ``catheter_bag``.
 
 *Predicted lesions* are the result ``hotspots`` grouped by ``finding_id`` (a hotspot without one is a
 lesion of its own), so that a finding reported in both views is one lesion. Each keeps the centroid,
@@ -140,7 +140,7 @@ logger = logging.getLogger(__name__)
 
 SCHEMA = "bonescan-evaluate-findings/1"
 VIEWS = ("anterior", "posterior")
-ARTEFACT_KINDS = frozenset({"urine_contamination", "injection_site"})
+ARTEFACT_KINDS = frozenset({"urine_contamination", "injection_site", "catheter_bag"})
 DIFFUSE_KINDS = frozenset({"super_scan"})
 PHYSIOLOGICAL = "physiological"
 LESION_CLASSES = (

@@ -7,7 +7,9 @@ shuffled with the seed). Normal patients have no finding (age-related joint upta
 benign patients have 1-3 kinds of benign look-alike; metastatic patients have malignant bone findings
 and, 40% of them, a benign look-alike too. Primary cancer of a metastatic patient: men prostate 60%,
 lung 20%, myeloma 8%, kidney 7%, bladder 5%; women breast 65%, lung 20%, myeloma 7%, thyroid 5%,
-kidney 3%. 70% of the other patients are scanned for staging of a primary cancer too.
+kidney 3%. 70% of the other patients are scanned for staging of a primary cancer too. Whatever their
+label, 4% of the patients have a urinary catheter with its collection bag (:mod:`bonescan.simulate.catheter`)
+at the baseline and its repeats.
 
 Randomness
 ----------
@@ -31,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from bonescan.errors import InputError, OutputError
+from bonescan.simulate.catheter import CATHETER_SHARE, DRAINED_HOURS, catheter_bag
 from bonescan.simulate.evolve import COURSES, evolve, renumber
 from bonescan.simulate.findings import Finding
 from bonescan.simulate.output import CaseInfo, write_acquisition
@@ -48,7 +51,7 @@ _PRIMARY = {
     "M": (("prostate", 0.60), ("lung", 0.20), ("myeloma", 0.08), ("kidney", 0.07), ("bladder", 0.05)),
     "F": (("breast", 0.65), ("lung", 0.20), ("myeloma", 0.07), ("thyroid", 0.05), ("kidney", 0.03)),
 }
-_STREAMS = {"patient": 1, "findings": 2, "acquisition": 3, "noise": 4, "evolve": 5}
+_STREAMS = {"patient": 1, "findings": 2, "acquisition": 3, "noise": 4, "evolve": 5, "catheter": 6}
 
 
 @dataclass(frozen=True)
@@ -142,6 +145,10 @@ def _draw_case(seed: int, number: int, label: str) -> _Case:
     baseline = sample_acquisition(_rng(seed, number, "acquisition"), patient, baseline_day=day)
     body = build_body(patient, baseline.positioning, 100.0)
     findings = _draw_findings(_rng(seed, number, "findings"), body, label, primary)
+    catheter = _rng(seed, number, "catheter")
+    if catheter.random() < CATHETER_SHARE:
+        findings = renumber([*findings, catheter_bag(body, catheter)])
+        baseline = replace(baseline, hours_since_void=DRAINED_HOURS)
     info = CaseInfo(f"case{number:05d}", seed, patient, label, primary, tracer, course)
     return _Case(info, findings, baseline, body)
 

@@ -26,7 +26,7 @@ from bonescan.simulate.sampling import sample_malignant
 __all__ = ["COURSES", "evolve"]
 
 COURSES = ("progression", "response", "stable", "flare")
-_TRANSIENT = ("urine_contamination", "injection_site")
+_TRANSIENT = ("urine_contamination", "injection_site", "catheter_bag")
 
 
 def _scale_spot(spot: Spot, radius: float, excess: float) -> Spot:

@@ -80,6 +80,9 @@ class SoftSpot:
     depth : float
         Depth as a fraction of the local body thickness (0 front skin, 1 back skin; < 0 or > 1 is
         outside the body, e.g. on clothing).
+    outside : bool
+        Beside the body, not over it: no tissue lies between it and either camera (a catheter's
+        collection bag hanging by the legs). ``depth`` is then not used.
     """
 
     host: int
@@ -90,6 +93,7 @@ class SoftSpot:
     radius_mm: float
     fraction: float
     depth: float
+    outside: bool = False
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ from bonescan.study import (
 
 __all__ = ["CaseInfo", "write_acquisition"]
 
-SIMULATOR_VERSION = "2"
+SIMULATOR_VERSION = "3"
 
 
 @dataclass(frozen=True)

@@ -199,7 +199,7 @@ def _soft_emitters(finding: Finding, body: Body) -> list[Emitter]:
         if raster is None:
             continue
         volume = raster.volume_mm3_per_px * spacing * spacing
-        total = host.depth_ant + host.depth_post
+        total = 0.0 if soft.outside else host.depth_ant + host.depth_post
         emitters.append(
             Emitter(
                 raster,

@@ -1,0 +1,102 @@
+"""Extreme activity away from the bladder (a catheter's collection bag) on the stick figure and a
+simulated catheterised patient: found before labelling, left out of it, reported as an artefact."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bonescan import load_study
+from bonescan._body import extreme_blobs
+from bonescan.anatomy.urine import urine_outside_bladder, without_urine
+from bonescan.assessment import analyze, result_document
+from tests.phantoms import COLUMNS, ROWS, SPACING, expected_counts
+
+TOP, BOTTOM = 80, 900
+LENGTH = BOTTOM - TOP
+
+
+def _disc(row: float, column: float, radius: float) -> np.ndarray:
+    rows, columns = np.mgrid[0:ROWS, 0:COLUMNS]
+    return np.asarray((rows - row) ** 2 + (columns - column) ** 2 <= radius**2)
+
+
+def _counts(mean: np.ndarray, seed: int = 3) -> np.ndarray:
+    return np.random.default_rng(seed).poisson(mean * 2.0).astype(np.float32)
+
+
+def test_a_plain_figure_has_no_extreme_blob() -> None:
+    counts = _counts(expected_counts())
+    assert not extreme_blobs(counts, SPACING).any()
+    assert not urine_outside_bladder(counts, SPACING).any()
+
+
+def test_a_full_bladder_is_extreme_but_not_urine_outside_it() -> None:
+    mean = expected_counts()
+    bladder = _disc(TOP + 0.47 * LENGTH, COLUMNS / 2, 12)
+    mean[bladder] *= 20.0
+    counts = _counts(mean)
+    assert extreme_blobs(counts, SPACING)[bladder].all()
+    assert not urine_outside_bladder(counts, SPACING).any()
+
+
+def test_a_bag_beside_a_leg_is_urine_and_a_hot_leg_lesion_is_not() -> None:
+    mean = expected_counts()
+    bag = _disc(TOP + 0.7 * LENGTH, COLUMNS / 2 + 80, 15)  # beside the left leg, outside the body
+    lesion = _disc(TOP + 0.75 * LENGTH, COLUMNS / 2 - 28, 5)  # on the right femur, 5 times bone
+    mean[bag] += 1500.0
+    mean[lesion] *= 5.0
+    counts = _counts(mean)
+    urine = urine_outside_bladder(counts, SPACING)
+    assert urine[bag].all()
+    assert not urine[lesion].any()
+    filled = without_urine(counts, urine)
+    assert filled[bag].max() < 0.05 * counts[bag].min()  # air around it: the bag is gone
+    assert np.array_equal(filled[~urine], counts[~urine])
+
+
+@pytest.fixture(scope="module")
+def catheter_case(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from bonescan.simulate import cohort
+
+    patch = pytest.MonkeyPatch()
+    patch.setattr(cohort, "CATHETER_SHARE", 1.0)  # every patient has one
+    try:
+        folder = cohort.write_cohort(tmp_path_factory.mktemp("catheter") / "sim", cohort.CohortConfig(1, 99))
+    finally:
+        patch.undo()
+    return folder / "case00001"
+
+
+def test_a_collection_bag_is_reported_as_an_artefact_and_not_as_bone(catheter_case: Path) -> None:
+    import json
+
+    truth = json.loads((catheter_case / "baseline.truth.json").read_text())
+    bag = next(f for f in truth["findings"] if f["kind"] == "catheter_bag")
+    assert truth["tracer_distribution"]["bladder"] < 0.01  # the bladder is drained
+    assessment = analyze(load_study(catheter_case / "baseline.dcm"))
+    document = result_document(assessment)
+    footprint = (
+        np.load(catheter_case / "baseline.maps.npz")["findings_anterior"] == bag["id"]
+    )  # with the tube
+    on_bag = [
+        spot
+        for spot in document["hotspots"]
+        if spot["view"] == "anterior" and footprint[round(spot["row"]), round(spot["column"])]
+    ]
+    assert on_bag
+    assert all(
+        spot["label"] in ("artefact", "physiological") for spot in on_bag
+    )  # the tube starts in the bladder
+    artefacts = [spot for spot in document["hotspots"] if spot["label"] == "artefact"]
+    assert {spot["view"] for spot in artefacts} == {"anterior", "posterior"}  # seen through the leg too
+    assert all(
+        spot["metastasis_probability"] < 0.05 and spot["region"] == "soft_tissue" for spot in artefacts
+    )
+    assert any("collection bag" in " ".join(item.reasons) for item in assessment.judged)
+    anterior = assessment.anatomy.view("anterior")
+    assert anterior is not None and anterior.urine is not None
+    assert anterior.regions["femur_proximal_left"].missing_reason is None
+    assert anterior.regions["femur_proximal_right"].missing_reason is None
