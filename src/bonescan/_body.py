@@ -111,15 +111,24 @@ def _large_and_round(
     return bool(math.sqrt(max(high, 0.0) / max(low, 1e-9)) <= ROUND_ELONGATION)
 
 
+def bone_level(pixels: NDArray[np.floating]) -> float:
+    """Return the view's bone level (see the module notes); 0 for an empty view."""
+    return _level(ndimage.gaussian_filter(np.asarray(pixels, dtype=np.float32), _SMOOTHING_SIGMA_PX))
+
+
+def _level(smooth: NDArray[np.float32]) -> float:
+    positive = smooth[smooth > 0]
+    if positive.size == 0:
+        return 0.0
+    high, top = np.percentile(positive, [90.0, 98.0])
+    return float(min(top, LEVEL_CAP * high))
+
+
 def extreme_blobs(pixels: NDArray[np.floating], spacing_mm: tuple[float, float]) -> NDArray[np.bool_]:
     """Return the pixels of the view's extreme blobs (see the module notes); none in most views."""
     smooth = ndimage.gaussian_filter(np.asarray(pixels, dtype=np.float32), _SMOOTHING_SIGMA_PX)
-    positive = smooth[smooth > 0]
-    if positive.size == 0:
-        return np.zeros(smooth.shape, dtype=bool)
-    high, top = np.percentile(positive, [90.0, 98.0])
-    level = float(min(top, LEVEL_CAP * high))
-    if not (smooth >= LARGE_EXTREME_RATIO * level).any():
+    level = _level(smooth)
+    if level <= 0.0 or not (smooth >= LARGE_EXTREME_RATIO * level).any():
         return np.zeros(smooth.shape, dtype=bool)
     labels, _ = ndimage.label(smooth >= BLOB_RATIO * level)
     extreme = np.zeros(smooth.shape, dtype=bool)

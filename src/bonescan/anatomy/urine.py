@@ -13,8 +13,9 @@ midline (beside the trunk, over a hip, in an arm). Besides urine, that catches t
 the vein in the arm or hand, also an artefact. The body's length and midline are measured on the
 view with every extreme blob replaced by the median of the ring of pixels around it, so that no blob
 sets their scale; the skeleton is then labelled on the view with the blobs away from the bladder
-replaced that way (:func:`without_urine`). Views without such a blob, most of them, are labelled
-exactly as before.
+replaced that way (:func:`without_urine`). A thin line of uptake joined to such a blob is taken
+with it: a catheter's tube, which would otherwise give hot spots where it crosses a bone. Views
+without such a blob, most of them, are labelled exactly as before.
 """
 
 from __future__ import annotations
@@ -23,16 +24,20 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage
 
-from bonescan._body import BodyExtent, body_mask, extreme_blobs
+from bonescan._body import BodyExtent, body_mask, bone_level, extreme_blobs
 
-__all__ = ["BELOW_BODY_SHARE", "LATERAL_MM", "urine_outside_bladder", "without_urine"]
+__all__ = ["BELOW_BODY_SHARE", "LATERAL_MM", "TUBE_RATIO", "urine_outside_bladder", "without_urine"]
 
 #: Share of the body's length (from the top) below which the bladder never lies.
 BELOW_BODY_SHARE = 0.56
 #: Distance from the body's midline beyond which the bladder never lies.
 LATERAL_MM = 90.0
+#: White top-hat over the bone level from which a thin line joined to urine is its tube.
+TUBE_RATIO = 0.07
 _GROW_PX = 2
 _RING_PX = 3
+_TUBE_RADIUS_PX = 3
+_TUBE_SMOOTHING_PX = 1.0
 
 
 def without_urine(counts: NDArray[np.floating], mask: NDArray[np.bool_]) -> NDArray[np.float32]:
@@ -85,4 +90,19 @@ def urine_outside_bladder(counts: NDArray[np.floating], spacing_mm: tuple[float,
         lateral = abs(float(columns.mean()) + window[1].start - extent.midline) * spacing_mm[1] >= LATERAL_MM
         if below or lateral:
             urine[window] |= blob
-    return urine
+    return _with_tube(counts, urine) if urine.any() else urine
+
+
+def _with_tube(counts: NDArray[np.floating], urine: NDArray[np.bool_]) -> NDArray[np.bool_]:
+    """Return ``urine`` with the thin lines of uptake joined to it: a catheter's tube.
+
+    Thin: the white top-hat by a disc of :data:`_TUBE_RADIUS_PX` pixels (what stands above the
+    largest opening by that disc) reaches :data:`TUBE_RATIO` times the view's bone level. A tube
+    that crosses a hand or a thin bone takes the pixels it lies on.
+    """
+    smooth = ndimage.gaussian_filter(np.asarray(counts, dtype=np.float32), _TUBE_SMOOTHING_PX)
+    rows, columns = np.ogrid[-_TUBE_RADIUS_PX : _TUBE_RADIUS_PX + 1, -_TUBE_RADIUS_PX : _TUBE_RADIUS_PX + 1]
+    disc = rows**2 + columns**2 <= _TUBE_RADIUS_PX**2
+    thin = smooth - ndimage.grey_opening(smooth, footprint=disc) >= TUBE_RATIO * bone_level(counts)
+    labels, _ = ndimage.label(thin | urine, structure=np.ones((3, 3), dtype=bool))
+    return np.asarray(np.isin(labels, np.unique(labels[urine])) & (labels > 0), dtype=bool)

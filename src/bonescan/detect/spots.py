@@ -12,8 +12,10 @@ edge of the labelled bone), at most :data:`COLD_CONTRAST` times its local ceilin
 expectation by at least :data:`SPOT_Z` standard deviations over its whole area, it covers at least
 :data:`MIN_HOT_PX` (hot) or :data:`MIN_COLD_PX` (cold) pixels, and (cold) bone surrounds it.
 
-Extreme activity away from the bladder (:mod:`bonescan.anatomy.urine`), with the hot pixels
-joined to it, is a spot of its own whose organ is :data:`~bonescan.detect.model.URINE`.
+Extreme activity away from the bladder (:mod:`bonescan.anatomy.urine`, with a catheter's tube), with
+the hot pixels joined to it, gives no other spot; its pixels at half its peak or more (the bag, not
+the tube or the blurred rim) are a spot of their own whose organ is
+:data:`~bonescan.detect.model.URINE`.
 
 These thresholds find candidates generously; the classifier (:mod:`bonescan.classify`) decides which
 candidates are findings and which are normal uptake.
@@ -67,6 +69,7 @@ _COLD_CORE_EROSION_PX = 2
 _COLD_RING_PX = 3
 _COLD_RING_MIN_RATIO = 0.8
 _URINE_MARGIN_PX = 12
+_URINE_CORE_FRACTION = 0.5
 _EIGHT = np.ones((3, 3), dtype=bool)
 _PEAK_SMOOTHING_PX = 1.5
 _PEAK_SEPARATION_PX = 9
@@ -212,11 +215,21 @@ def _hot_spots(
         urine = _with_touching(anatomy.urine, candidate)
         candidate &= ~urine
         for pixels in _components(urine, MIN_HOT_PX):
-            spot = _make_spot(view, SpotKind.HOT, pixels, normal, anatomy, geometry)
+            bright = _bright_part(pixels, normal.smoothed)
+            spot = _make_spot(view, SpotKind.HOT, bright, normal, anatomy, geometry)
             spots.append(replace(spot, region="soft_tissue", organ=URINE))
     pieces = _components(_split_at_peaks(candidate, normal.smoothed), MIN_HOT_PX)
     spots += [_make_spot(view, SpotKind.HOT, pixels, normal, anatomy, geometry) for pixels in pieces]
     return [spot for spot in spots if spot.significance >= SPOT_Z]
+
+
+def _bright_part(
+    pixels: tuple[NDArray[np.intp], NDArray[np.intp]], smoothed: NDArray[np.float32]
+) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """Return the pixels of a urine region at half its peak or more: the bag, not its tube and rim."""
+    values = smoothed[pixels]
+    keep = values >= _URINE_CORE_FRACTION * float(values.max())
+    return pixels[0][keep], pixels[1][keep]
 
 
 def _with_touching(urine: NDArray[np.bool_], candidate: NDArray[np.bool_]) -> NDArray[np.bool_]:
