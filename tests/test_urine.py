@@ -59,15 +59,10 @@ def test_a_bag_beside_a_leg_is_urine_and_a_hot_leg_lesion_is_not() -> None:
 
 @pytest.fixture(scope="module")
 def catheter_case(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from bonescan.simulate import cohort
+    from bonescan.simulate.cohort import CohortConfig, write_cohort
 
-    patch = pytest.MonkeyPatch()
-    patch.setattr(cohort, "CATHETER_SHARE", 1.0)  # every patient has one
-    try:
-        folder = cohort.write_cohort(tmp_path_factory.mktemp("catheter") / "sim", cohort.CohortConfig(1, 99))
-    finally:
-        patch.undo()
-    return folder / "case00001"
+    config = CohortConfig(1, 99, catheters=1.0)  # every patient has one
+    return write_cohort(tmp_path_factory.mktemp("catheter") / "sim", config) / "case00001"
 
 
 def test_a_collection_bag_is_reported_as_an_artefact_and_not_as_bone(catheter_case: Path) -> None:

@@ -175,7 +175,15 @@ def test_writes_into_an_existing_empty_folder(tmp_path: Path) -> None:
     assert (target / "cohort.json").is_file()
 
 
-@pytest.mark.parametrize("config", [CohortConfig(0, 1), CohortConfig(2, -1), CohortConfig(2, 1, repeats=-1)])
+@pytest.mark.parametrize(
+    "config",
+    [
+        CohortConfig(0, 1),
+        CohortConfig(2, -1),
+        CohortConfig(2, 1, repeats=-1),
+        CohortConfig(2, 1, catheters=1.5),
+    ],
+)
 def test_bad_settings_are_input_errors(tmp_path: Path, config: CohortConfig) -> None:
     with pytest.raises(InputError):
         write_cohort(tmp_path / "out", config)
@@ -204,16 +212,12 @@ def test_truth_records_the_version_and_the_acquisition_physics(cohort_dir: Path)
         assert 0.30 <= truth["patient"]["bone_uptake_fraction"] <= 0.60
 
 
-def test_a_catheter_adds_its_bag_and_drains_the_bladder_and_changes_nothing_else(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_a_catheter_adds_its_bag_and_drains_the_bladder_and_changes_nothing_else() -> None:
     from bonescan.simulate import cohort
     from bonescan.simulate.catheter import DRAINED_HOURS
 
-    monkeypatch.setattr(cohort, "CATHETER_SHARE", 0.0)
-    plain = cohort._draw_case(77, 3, "metastatic")
-    monkeypatch.setattr(cohort, "CATHETER_SHARE", 1.0)
-    with_bag = cohort._draw_case(77, 3, "metastatic")
+    plain = cohort._draw_case(77, 3, "metastatic", catheters=0.0)
+    with_bag = cohort._draw_case(77, 3, "metastatic", catheters=1.0)
     assert [f.kind for f in with_bag.findings] == [f.kind for f in plain.findings] + ["catheter_bag"]
     assert with_bag.findings[:-1] == plain.findings  # its own random stream
     assert with_bag.baseline.hours_since_void == DRAINED_HOURS

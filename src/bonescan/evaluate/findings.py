@@ -165,7 +165,7 @@ _CLASS_TITLES = {
     "metastatic_hot_r8mm_c2": "metastases, radius >= 8 mm and image contrast >= 2",
     "benign_hot": "benign hot findings",
     "cold": "cold findings",
-    "artefact": "artefacts (urine, injection)",
+    "artefact": "artefacts (urine, injection, catheter bag)",
 }
 
 

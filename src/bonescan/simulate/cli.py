@@ -1,7 +1,7 @@
 """The ``bonescan simulate`` command.
 
-``bonescan simulate --out DIR --cohort N --seed S [--repeats R] [--followups F]`` writes a cohort of
-simulated whole-body bone scans with their ground truth into the new folder DIR (see
+``bonescan simulate --out DIR --cohort N --seed S [--repeats R] [--followups F] [--catheters SHARE]``
+writes a cohort of simulated whole-body bone scans with their ground truth into the new folder DIR (see
 :mod:`bonescan.simulate.cohort` for the mix and :mod:`bonescan.simulate.truth` for the truth).
 """
 
@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 
+from bonescan.simulate.catheter import CATHETER_SHARE
 from bonescan.simulate.cohort import MIX, CohortConfig, write_cohort
 
 __all__ = ["simulate_command"]
@@ -44,13 +45,22 @@ logger = logging.getLogger(__name__)
     show_default=True,
     help="Follow-up scans of each patient, 8-16 weeks apart (new, grown, shrunk, resolved lesions, flare).",
 )
-def simulate_command(out: Path, cases: int, seed: int, repeats: int, followups: int) -> None:
+@click.option(
+    "--catheters",
+    type=float,
+    default=CATHETER_SHARE,
+    show_default=True,
+    help="Share of the patients with a urinary catheter's collection bag (0-1; 1 for a test set of bags).",
+)
+def simulate_command(
+    out: Path, cases: int, seed: int, repeats: int, followups: int, catheters: float
+) -> None:
     """Simulate a cohort of whole-body bone scans with exact ground truth.
 
     Mix: {mix}. Each acquisition gives an NM DICOM (anterior and posterior frames), a truth JSON
     (findings, true BSI, patient label, primary cancer) and the region label and finding maps (.npz).
     """
-    config = CohortConfig(cases=cases, seed=seed, repeats=repeats, followups=followups)
+    config = CohortConfig(cases=cases, seed=seed, repeats=repeats, followups=followups, catheters=catheters)
     start = time.perf_counter()
     target = write_cohort(out, config)
     elapsed = time.perf_counter() - start

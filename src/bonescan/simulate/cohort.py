@@ -8,8 +8,8 @@ benign patients have 1-3 kinds of benign look-alike; metastatic patients have ma
 and, 40% of them, a benign look-alike too. Primary cancer of a metastatic patient: men prostate 60%,
 lung 20%, myeloma 8%, kidney 7%, bladder 5%; women breast 65%, lung 20%, myeloma 7%, thyroid 5%,
 kidney 3%. 70% of the other patients are scanned for staging of a primary cancer too. Whatever their
-label, 4% of the patients have a urinary catheter with its collection bag (:mod:`bonescan.simulate.catheter`)
-at the baseline and its repeats.
+label, 4% of the patients (``CohortConfig.catheters``) have a urinary catheter with its collection bag
+(:mod:`bonescan.simulate.catheter`) at the baseline and its repeats.
 
 Randomness
 ----------
@@ -68,12 +68,15 @@ class CohortConfig:
         Extra acquisitions of each baseline scan, same patient and day, independent noise.
     followups : int
         Follow-up scans of each patient, 8-16 weeks apart.
+    catheters : float
+        Share of the patients with a urinary catheter's collection bag (0-1).
     """
 
     cases: int
     seed: int
     repeats: int = 0
     followups: int = 0
+    catheters: float = CATHETER_SHARE
 
     def check(self) -> None:
         """Raise :class:`InputError` when a setting is out of range."""
@@ -83,6 +86,8 @@ class CohortConfig:
             raise InputError(None, f"--seed must be 0..2^63-1, got {self.seed}")
         if not 0 <= self.repeats <= 10 or not 0 <= self.followups <= 10:
             raise InputError(None, "--repeats and --followups must be 0..10")
+        if not 0.0 <= self.catheters <= 1.0:
+            raise InputError(None, f"--catheters must be 0..1, got {self.catheters}")
 
 
 def _rng(seed: int, case: int, stream: str, index: int = 0) -> np.random.Generator:
@@ -134,7 +139,7 @@ class _Case:
     body: Body
 
 
-def _draw_case(seed: int, number: int, label: str) -> _Case:
+def _draw_case(seed: int, number: int, label: str, catheters: float = CATHETER_SHARE) -> _Case:
     rng = _rng(seed, number, "patient")
     sex = "M" if rng.random() < 0.55 else "F"
     patient = sample_patient(rng, sex)
@@ -146,7 +151,7 @@ def _draw_case(seed: int, number: int, label: str) -> _Case:
     body = build_body(patient, baseline.positioning, 100.0)
     findings = _draw_findings(_rng(seed, number, "findings"), body, label, primary)
     catheter = _rng(seed, number, "catheter")
-    if catheter.random() < CATHETER_SHARE:
+    if catheter.random() < catheters:
         findings = renumber([*findings, catheter_bag(body, catheter)])
         baseline = replace(baseline, hours_since_void=DRAINED_HOURS)
     info = CaseInfo(f"case{number:05d}", seed, patient, label, primary, tracer, course)
@@ -209,7 +214,7 @@ def simulate_case(folder: Path, config: CohortConfig, number: int, label: str) -
     dict
         The case's summary for ``cohort.json``.
     """
-    case = _draw_case(config.seed, number, label)
+    case = _draw_case(config.seed, number, label, config.catheters)
     written = []
     for stem, acquisition, findings in _acquisitions(case, config, number):
         kind_code = ("baseline", "repeat", "followup").index(acquisition.kind)
@@ -276,6 +281,7 @@ def write_cohort(out: str | Path, config: CohortConfig) -> Path:
             "cases": config.cases,
             "repeats": config.repeats,
             "followups": config.followups,
+            "catheters": config.catheters,
             "mix": MIX,
             "counts": {label: labels.count(label) for label in MIX},
             "case_list": summaries,
