@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from dataclasses import replace
@@ -16,7 +17,7 @@ from bonescan.anatomy.landmarks import Landmarks
 from bonescan.anatomy.model import Anatomy, ViewAnatomy
 from bonescan.assessment import PrimaryCancer, analyze, result_document
 from bonescan.assessment.impression import impression, probability_words
-from bonescan.assessment.patient import PatientModel
+from bonescan.assessment.patient import PatientModel, load_patient_model
 from bonescan.classify.judge import JudgedFinding
 from bonescan.cli import cli
 from bonescan.detect.measure import SpotMeasures
@@ -331,6 +332,18 @@ def test_super_scan_score_takes_faint_kidneys_as_a_second_sign() -> None:
     normal = [_reference(ViewName.POSTERIOR, 2.0, kidneys=2.0)]  # kidneys as bright as bone: log 2
     assert model.super_scan_score(normal) == pytest.approx(math.log(2.0))
     assert not model.is_super_scan(normal)
+
+
+def test_many_discrete_lesions_are_not_a_super_scan() -> None:
+    """Faint kidneys and bright axial bone, but more likely findings than the rule allows: extensive
+    multifocal metastases, counted lesion by lesion, not diffuse involvement."""
+    model = dataclasses.replace(_patient_model(threshold=math.log(6.0)), super_scan_max_likely=14)
+    faint = [_reference(ViewName.POSTERIOR, 2.0, kidneys=0.5)]
+    assert model.is_super_scan(faint, likely=14)
+    assert not model.is_super_scan(faint, likely=15)
+    assert (
+        load_patient_model().super_scan_max_likely == 14
+    )  # twice the 7 of the most a training super scan showed
 
 
 def test_super_scan_score_reads_the_kidneys_in_the_posterior_view_and_falls_back_when_unseen() -> None:

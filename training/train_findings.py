@@ -39,6 +39,7 @@ from bonescan import load_study
 from bonescan.anatomy import segment
 from bonescan.assessment.analyze import judged_findings
 from bonescan.assessment.patient import (
+    PATIENT_FEATURES,
     PatientModel,
     axial_over_long_bones,
     kidney_over_bone,
@@ -54,6 +55,7 @@ from bonescan.regions import bone_regions, mass_fraction
 
 logger = logging.getLogger("train_findings")
 SUPER_SCAN_MARGIN = 0.01
+_LIKELY_COUNT = PATIENT_FEATURES.index("log_likely_count")
 WEIGHTS = Path(__file__).resolve().parent.parent / "src" / "bonescan" / "classify" / "weights"
 
 
@@ -302,7 +304,9 @@ def fit_patient(cohorts: list[Path], workers: int, penalty: float, rows_file: Pa
     axial_mass = sum(mass_fraction(entry.name) for entry in bone_regions() if entry.axial)
     involvement = float(np.mean(true[superscan]) / (100.0 * axial_mass)) if superscan.any() else 0.5
     rule, score = _fit_super_scan_rule(rows, superscan, penalty)
-    flagged = score >= rule["super_scan_threshold"]
+    likely = np.array([round(float(np.expm1(row["features"][_LIKELY_COUNT]))) for row in rows])
+    max_likely = 2 * int(likely[superscan].max()) if superscan.any() else 1_000_000
+    flagged = (score >= rule["super_scan_threshold"]) & (likely <= max_likely)
     super_scan_probability = float((y[flagged].sum() + 1.0) / (flagged.sum() + 2.0))
     model = PatientModel(
         mean=mean,
@@ -313,6 +317,7 @@ def fit_patient(cohorts: list[Path], workers: int, penalty: float, rows_file: Pa
         **rule,
         super_scan_involvement=min(involvement, 1.0),
         super_scan_probability=super_scan_probability,
+        super_scan_max_likely=max_likely,
         description={
             "name": "patient-logistic-1",
             "trained_on": [str(c) for c in cohorts],
@@ -325,9 +330,11 @@ def fit_patient(cohorts: list[Path], workers: int, penalty: float, rows_file: Pa
         },
     )
     logger.info(
-        "BSI calibration %.3f; super-scan rule %s; %d flagged, %d metastatic: floor %.3f",
+        "BSI calibration %.3f; super-scan rule %s, at most %d likely findings; "
+        "%d flagged, %d metastatic: floor %.3f",
         calibration,
         rule,
+        max_likely,
         flagged.sum(),
         y[flagged].sum(),
         super_scan_probability,

@@ -59,12 +59,12 @@ def analyze(
     anatomy, findings, judged = judged_findings(study, network=network, finding_model=finding_model)
     patient = load_patient_model()
     references = list(findings.references.values())
-    super_scan = patient.is_super_scan(references)
+    count = sum(1 for item in judged if item.metastasis_probability >= LIKELY)
+    super_scan = patient.is_super_scan(references, count)
     diffuse = patient.super_scan_involvement if super_scan else None
     bsi = bone_scan_index(judged, anatomy, patient.bsi_calibration, diffuse)
     features = patient_features(judged, bsi.raw_percent, references)
     probability = patient.probability(features, super_scan=super_scan)
-    count = sum(1 for item in judged if item.metastasis_probability >= LIKELY)
     text = impression(judged, probability, bsi.percent, super_scan, cancer)
     logger.info("patient probability %.2f, BSI %.2f%%, %d hotspot(s)", probability, bsi.percent, count)
     return Assessment(

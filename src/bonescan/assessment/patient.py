@@ -11,7 +11,10 @@ A super scan hides its lesions in diffuse uptake, so the findings say little abo
 rule takes its two signs together (:func:`super_scan_score`): the spine and pelvis far above the long
 bones of the legs (the axial pattern of diffuse metastases, not the whole-skeleton pattern of
 metabolic bone disease), and faint kidneys beside the bright bone (the skeleton takes up tracer that
-would otherwise be excreted). When it fires, the probability is at least
+would otherwise be excreted). A third sign holds it back: a super scan shows few discrete lesions,
+so with more than :attr:`PatientModel.super_scan_max_likely` likely findings (twice the most any
+training super scan showed) the pattern is extensive multifocal metastasis, whose lesions the BSI
+counts one by one, not diffuse involvement. When it fires, the probability is at least
 :attr:`PatientModel.super_scan_probability`, the share of training patients the rule flags that are
 metastatic (with one pseudo-count each way).
 """
@@ -124,6 +127,7 @@ class PatientModel:
     super_scan_involvement: float
     super_scan_probability: float
     description: dict[str, Any]
+    super_scan_max_likely: int = 1_000_000
 
     def probability(self, features: NDArray[np.float64], *, super_scan: bool = False) -> float:
         """Return the patient-level metastasis probability for one feature vector.
@@ -144,9 +148,14 @@ class PatientModel:
         kidneys = self.typical_kidney_to_bone if kidneys is None else kidneys
         return super_scan_score(axial_over_long_bones(references), kidneys, self.super_scan_kidney_weight)
 
-    def is_super_scan(self, references: Sequence[UptakeReference]) -> bool:
-        """Return whether the super-scan rule fires: the score reaches :attr:`super_scan_threshold`."""
-        return self.super_scan_score(references) >= self.super_scan_threshold
+    def is_super_scan(self, references: Sequence[UptakeReference], likely: int = 0) -> bool:
+        """Return whether the super-scan rule fires.
+
+        The score reaches :attr:`super_scan_threshold` and the study has at most
+        :attr:`super_scan_max_likely` ``likely`` findings (metastasis probability of 0.5 or more).
+        """
+        few = likely <= self.super_scan_max_likely
+        return few and self.super_scan_score(references) >= self.super_scan_threshold
 
     def to_json(self) -> dict[str, Any]:
         """Return the model as the JSON document it is shipped as."""
@@ -162,6 +171,7 @@ class PatientModel:
             "typical_kidney_to_bone": self.typical_kidney_to_bone,
             "super_scan_involvement": self.super_scan_involvement,
             "super_scan_probability": self.super_scan_probability,
+            "super_scan_max_likely": self.super_scan_max_likely,
             "description": self.description,
         }
 
@@ -181,6 +191,7 @@ def _from_json(document: dict[str, Any], source: str) -> PatientModel:
         super_scan_involvement=float(document["super_scan_involvement"]),
         super_scan_probability=float(document["super_scan_probability"]),
         description=dict(document.get("description", {})),
+        super_scan_max_likely=int(document["super_scan_max_likely"]),
     )
 
 
