@@ -23,10 +23,14 @@ from scipy import ndimage
 __all__ = [
     "BLOB_RATIO",
     "EXTREME_RATIO",
+    "LARGE_BLOB_MM2",
+    "LARGE_EXTREME_RATIO",
     "LEVEL_CAP",
+    "ROUND_ELONGATION",
     "BodyExtent",
     "body_extent",
     "body_mask",
+    "bone_level",
     "extreme_blobs",
 ]
 
@@ -104,6 +108,7 @@ def body_extent(pixels: NDArray[np.floating]) -> BodyExtent:
 def _large_and_round(
     rows: NDArray[np.intp], columns: NDArray[np.intp], spacing_mm: tuple[float, float]
 ) -> bool:
+    """Whether a blob covers :data:`LARGE_BLOB_MM2` with axes within :data:`ROUND_ELONGATION`."""
     if rows.size * spacing_mm[0] * spacing_mm[1] < LARGE_BLOB_MM2:
         return False
     covariance = np.cov(np.stack([rows * spacing_mm[0], columns * spacing_mm[1]]))
