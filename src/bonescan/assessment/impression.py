@@ -24,7 +24,10 @@ _BENIGN_WORDS = {
     "paget": "Paget's disease",
     "osteomyelitis": "possible osteomyelitis",
     "prosthesis_related": "uptake around a prosthesis",
-    "artefact": "an artefact (urine contamination or injection site)",
+    "artefact": (
+        "an artefact (urine outside the bladder, such as contamination or a catheter bag, "
+        "or the injection site)"
+    ),
 }
 
 
