@@ -117,7 +117,7 @@ class Finding:
         1-based id, the value of the finding in the finding maps.
     kind : str
         metastasis, lytic_metastasis, myeloma, super_scan, degenerative, fracture, paget,
-        osteomyelitis, prosthesis, urine_contamination or injection_site.
+        osteomyelitis, prosthesis, urine_contamination, injection_site or catheter_bag.
     cause : str
         What causes it, in words (the primary cancer for a metastasis).
     malignant : bool

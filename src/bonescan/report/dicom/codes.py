@@ -180,7 +180,7 @@ LABEL_CODES: dict[str, LabelCode] = {
     "prosthesis_related": LabelCode(_private("PROSTHESIS", "Uptake around a prosthesis"), _ABNORMAL),
     "myeloma_or_lytic": LabelCode(_private("LYTIC", "Myeloma or lytic lesion"), _ABNORMAL),
     "physiological": LabelCode(_private("PHYSIOLOGICAL", "Physiological uptake"), _BODY_SUBSTANCE),
-    "artefact": LabelCode(_private("ARTEFACT", "Artefact (contamination or injection)"), _SUBSTANCE),
+    "artefact": LabelCode(_private("ARTEFACT", "Artefact (urine or injection)"), _SUBSTANCE),
     "indeterminate": LabelCode(_standard(codes.SCT.Indeterminate), _ABNORMAL),
 }
 
