@@ -255,7 +255,8 @@ def _fit_super_scan_rule(
     ``log(axial ratio)`` and ``log(kidney ratio)``. A super-scan call moves the BSI by about 30 points,
     so no training patient without a super scan may reach the threshold: it lies midway between the
     highest of their scores and the lowest super scan's, or just above the former when the two overlap.
-    Returns the rule's fields of ``PatientModel`` and every row's score.
+    The margin asked of a study with many discrete lesions is that gap. Returns the rule's fields of
+    ``PatientModel`` (but the likely-finding count, which ``fit_patient`` sets) and every row's score.
     """
     measured = [row["kidney_ratio"] for row in rows if row["kidney_ratio"] is not None]
     typical = float(np.median(measured))
@@ -272,6 +273,7 @@ def _fit_super_scan_rule(
     logger.info("super-scan score: highest of the others %.3f, lowest super scan %.3f", others, lowest)
     rule = {
         "super_scan_threshold": (others + lowest) / 2 if lowest > others else others + SUPER_SCAN_MARGIN,
+        "super_scan_many_margin": max(lowest - others, SUPER_SCAN_MARGIN),
         "super_scan_kidney_weight": kidney_weight,
         "typical_kidney_to_bone": typical,
     }
@@ -305,8 +307,9 @@ def fit_patient(cohorts: list[Path], workers: int, penalty: float, rows_file: Pa
     involvement = float(np.mean(true[superscan]) / (100.0 * axial_mass)) if superscan.any() else 0.5
     rule, score = _fit_super_scan_rule(rows, superscan, penalty)
     likely = np.array([round(float(np.expm1(row["features"][_LIKELY_COUNT]))) for row in rows])
-    max_likely = 2 * int(likely[superscan].max()) if superscan.any() else 1_000_000
-    flagged = (score >= rule["super_scan_threshold"]) & (likely <= max_likely)
+    max_likely = int(likely[superscan].max()) if superscan.any() else 1_000_000
+    many = np.where(likely > max_likely, rule["super_scan_many_margin"], 0.0)
+    flagged = score >= rule["super_scan_threshold"] + many
     super_scan_probability = float((y[flagged].sum() + 1.0) / (flagged.sum() + 2.0))
     model = PatientModel(
         mean=mean,
@@ -330,7 +333,7 @@ def fit_patient(cohorts: list[Path], workers: int, penalty: float, rows_file: Pa
         },
     )
     logger.info(
-        "BSI calibration %.3f; super-scan rule %s, at most %d likely findings; "
+        "BSI calibration %.3f; super-scan rule %s, the margin above %d likely findings; "
         "%d flagged, %d metastatic: floor %.3f",
         calibration,
         rule,

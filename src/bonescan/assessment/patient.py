@@ -11,10 +11,12 @@ A super scan hides its lesions in diffuse uptake, so the findings say little abo
 rule takes its two signs together (:func:`super_scan_score`): the spine and pelvis far above the long
 bones of the legs (the axial pattern of diffuse metastases, not the whole-skeleton pattern of
 metabolic bone disease), and faint kidneys beside the bright bone (the skeleton takes up tracer that
-would otherwise be excreted). A third sign holds it back: a super scan shows few discrete lesions,
-so with more than :attr:`PatientModel.super_scan_max_likely` likely findings (twice the most any
-training super scan showed) the pattern is extensive multifocal metastasis, whose lesions the BSI
-counts one by one, not diffuse involvement. When it fires, the probability is at least
+would otherwise be excreted). A third sign asks for more when the study shows many discrete lesions:
+with more likely findings than any training super scan showed
+(:attr:`PatientModel.super_scan_max_likely`), the score must clear the threshold by
+:attr:`PatientModel.super_scan_many_margin`, the gap that separated the training super scans from
+the other training patients. Extensive multifocal metastases with faint kidneys can reach the
+threshold; their lesions the BSI counts one by one. When it fires, the probability is at least
 :attr:`PatientModel.super_scan_probability`, the share of training patients the rule flags that are
 metastatic (with one pseudo-count each way).
 """
@@ -128,6 +130,7 @@ class PatientModel:
     super_scan_probability: float
     description: dict[str, Any]
     super_scan_max_likely: int = 1_000_000
+    super_scan_many_margin: float = 0.0
 
     def probability(self, features: NDArray[np.float64], *, super_scan: bool = False) -> float:
         """Return the patient-level metastasis probability for one feature vector.
@@ -151,11 +154,12 @@ class PatientModel:
     def is_super_scan(self, references: Sequence[UptakeReference], likely: int = 0) -> bool:
         """Return whether the super-scan rule fires.
 
-        The score reaches :attr:`super_scan_threshold` and the study has at most
-        :attr:`super_scan_max_likely` ``likely`` findings (metastasis probability of 0.5 or more).
+        The score reaches :attr:`super_scan_threshold`, plus :attr:`super_scan_many_margin` when the
+        study has more than :attr:`super_scan_max_likely` ``likely`` findings (metastasis
+        probability of 0.5 or more).
         """
-        few = likely <= self.super_scan_max_likely
-        return few and self.super_scan_score(references) >= self.super_scan_threshold
+        margin = self.super_scan_many_margin if likely > self.super_scan_max_likely else 0.0
+        return self.super_scan_score(references) >= self.super_scan_threshold + margin
 
     def to_json(self) -> dict[str, Any]:
         """Return the model as the JSON document it is shipped as."""
@@ -172,6 +176,7 @@ class PatientModel:
             "super_scan_involvement": self.super_scan_involvement,
             "super_scan_probability": self.super_scan_probability,
             "super_scan_max_likely": self.super_scan_max_likely,
+            "super_scan_many_margin": self.super_scan_many_margin,
             "description": self.description,
         }
 
@@ -192,6 +197,7 @@ def _from_json(document: dict[str, Any], source: str) -> PatientModel:
         super_scan_probability=float(document["super_scan_probability"]),
         description=dict(document.get("description", {})),
         super_scan_max_likely=int(document["super_scan_max_likely"]),
+        super_scan_many_margin=float(document["super_scan_many_margin"]),
     )
 
 
