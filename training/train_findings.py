@@ -44,6 +44,7 @@ from bonescan.assessment.patient import (
     axial_over_long_bones,
     kidney_over_bone,
     patient_features,
+    super_scan_call,
     super_scan_score,
 )
 from bonescan.classify.features import FEATURE_NAMES, feature_matrix
@@ -308,8 +309,14 @@ def fit_patient(cohorts: list[Path], workers: int, penalty: float, rows_file: Pa
     rule, score = _fit_super_scan_rule(rows, superscan, penalty)
     likely = np.array([round(float(np.expm1(row["features"][_LIKELY_COUNT]))) for row in rows])
     max_likely = int(likely[superscan].max()) if superscan.any() else 1_000_000
-    many = np.where(likely > max_likely, rule["super_scan_many_margin"], 0.0)
-    flagged = score >= rule["super_scan_threshold"] + many
+    flagged = np.array(
+        [
+            super_scan_call(
+                value, count, rule["super_scan_threshold"], max_likely, rule["super_scan_many_margin"]
+            )
+            for value, count in zip(score, likely, strict=True)
+        ]
+    )
     super_scan_probability = float((y[flagged].sum() + 1.0) / (flagged.sum() + 2.0))
     model = PatientModel(
         mean=mean,

@@ -11,7 +11,7 @@ from bonescan.regions import region
 from bonescan.simulate.evolve import renumber
 from bonescan.simulate.findings import Finding
 from bonescan.simulate.patient import Acquisition, Patient
-from bonescan.simulate.phantom import build_body
+from bonescan.simulate.phantom import Body, build_body
 from bonescan.simulate.sampling import BENIGN_KINDS, sample_benign, sample_malignant
 from bonescan.simulate.scan import SimulatedScan, simulate_scan
 
@@ -20,6 +20,12 @@ from bonescan.simulate.scan import SimulatedScan, simulate_scan
 def normal_scan(patient_and_acquisition: tuple[Patient, Acquisition]) -> SimulatedScan:
     patient, acquisition = patient_and_acquisition
     return simulate_scan(patient, acquisition, (), np.random.default_rng(1))
+
+
+@pytest.fixture(scope="module")
+def placed_body(patient_and_acquisition: tuple[Patient, Acquisition]) -> Body:
+    patient, acquisition = patient_and_acquisition
+    return build_body(patient, acquisition.positioning, 100.0)
 
 
 @pytest.fixture(scope="module")
@@ -191,13 +197,12 @@ def test_a_prosthesis_leaves_a_cold_metal_core(
 
 
 def test_super_scan_raises_bone_and_dims_kidneys(
-    patient_and_acquisition: tuple[Patient, Acquisition], normal_scan: SimulatedScan
+    patient_and_acquisition: tuple[Patient, Acquisition], normal_scan: SimulatedScan, placed_body: Body
 ) -> None:
     patient, acquisition = patient_and_acquisition
-    body = build_body(patient, acquisition.positioning, 100.0)
     rng = np.random.default_rng(5)
     while True:
-        drawn = sample_malignant(body, rng, "prostate")
+        drawn = sample_malignant(placed_body, rng, "prostate")
         if drawn[0].kind == "super_scan":
             break
     scan = simulate_scan(patient, acquisition, renumber(drawn), np.random.default_rng(6))
@@ -229,14 +234,13 @@ def test_lesions_gain_contrast_with_uptake_time(
 
 
 def test_a_catheter_bag_beside_the_legs_is_bright_and_seen_alike_from_both_sides(
-    patient_and_acquisition: tuple[Patient, Acquisition], normal_scan: SimulatedScan
+    patient_and_acquisition: tuple[Patient, Acquisition], normal_scan: SimulatedScan, placed_body: Body
 ) -> None:
     from bonescan.simulate.catheter import DRAINED_HOURS, catheter_bag
 
     patient, acquisition = patient_and_acquisition
-    body = build_body(patient, acquisition.positioning, 100.0)
     rng = np.random.default_rng(8)
-    while "hanging" not in (bag := catheter_bag(body, rng)).cause:
+    while "hanging" not in (bag := catheter_bag(placed_body, rng)).cause:
         pass
     assert bag.soft[0].outside and not bag.malignant
     drained = replace(acquisition, hours_since_void=DRAINED_HOURS)

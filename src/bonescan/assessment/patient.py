@@ -46,6 +46,7 @@ __all__ = [
     "kidney_over_bone",
     "load_patient_model",
     "patient_features",
+    "super_scan_call",
     "super_scan_score",
 ]
 
@@ -90,6 +91,14 @@ def kidney_over_bone(references: Sequence[UptakeReference]) -> float | None:
 def super_scan_score(axial_ratio: float, kidney_ratio: float, kidney_weight: float) -> float:
     """Return ``log(axial ratio) - kidney_weight * log(kidney ratio)``: high in a super scan."""
     return math.log(max(axial_ratio, 1e-3)) - kidney_weight * math.log(max(kidney_ratio, 1e-3))
+
+
+def super_scan_call(score: float, likely: int, threshold: float, max_likely: int, margin: float) -> bool:
+    """Return whether a super-scan ``score`` calls a super scan in a study with ``likely`` findings.
+
+    It must reach ``threshold``, plus ``margin`` when ``likely`` exceeds ``max_likely``.
+    """
+    return score >= threshold + (margin if likely > max_likely else 0.0)
 
 
 def patient_features(
@@ -158,8 +167,13 @@ class PatientModel:
         study has more than :attr:`super_scan_max_likely` ``likely`` findings (metastasis
         probability of 0.5 or more).
         """
-        margin = self.super_scan_many_margin if likely > self.super_scan_max_likely else 0.0
-        return self.super_scan_score(references) >= self.super_scan_threshold + margin
+        return super_scan_call(
+            self.super_scan_score(references),
+            likely,
+            self.super_scan_threshold,
+            self.super_scan_max_likely,
+            self.super_scan_many_margin,
+        )
 
     def to_json(self) -> dict[str, Any]:
         """Return the model as the JSON document it is shipped as."""

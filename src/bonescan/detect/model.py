@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 import numpy as np
@@ -142,6 +142,10 @@ class Spot:
         if self.core is None:
             return self.rows, self.columns
         return self.rows[self.core], self.columns[self.core]
+
+    def as_urine(self) -> Spot:
+        """Return this spot as extreme activity away from the bladder: organ :data:`URINE`, soft tissue."""
+        return self if self.organ == URINE else replace(self, region="soft_tissue", organ=URINE)
 
     def mask(self, shape: tuple[int, int]) -> NDArray[np.bool_]:
         """Return the spot as a mask of the view's shape."""

@@ -13,7 +13,7 @@ the larger of the two if that is wider, and the plain spot then counts as the sa
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
@@ -69,10 +69,6 @@ def _reach_mm(front: Spot, back: Spot) -> float:
     return max(PAIRING_DISTANCE_MM, math.sqrt(max(front.area_mm2, back.area_mm2) / math.pi))
 
 
-def _as_urine(spot: Spot) -> Spot:
-    return spot if spot.organ == URINE else replace(spot, region="soft_tissue", organ=URINE)
-
-
 def _candidate_pairs(
     anterior: list[Spot], posterior: list[Spot], frames: dict[ViewName, _Frame]
 ) -> list[tuple[float, int, int]]:
@@ -120,7 +116,7 @@ def pair_spots(
                 used_p.add(j)
                 front, back = anterior[i], posterior[j]
                 if URINE in (front.organ, back.organ):
-                    front, back = _as_urine(front), _as_urine(back)
+                    front, back = front.as_urine(), back.as_urine()
                 groups.append({ViewName.ANTERIOR: front, ViewName.POSTERIOR: back})
     groups += [{ViewName.ANTERIOR: s} for i, s in enumerate(anterior) if i not in used_a]
     groups += [{ViewName.POSTERIOR: s} for j, s in enumerate(posterior) if j not in used_p]

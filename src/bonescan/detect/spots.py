@@ -29,7 +29,6 @@ of each acquisition, and blur and a neighbouring bladder or joint widen it.
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -37,7 +36,7 @@ from scipy import ndimage
 
 from bonescan.anatomy.model import ViewAnatomy
 from bonescan.detect.measure import ViewGeometry, measure_spot, view_geometry
-from bonescan.detect.model import ORGAN_SHARE, URINE, Spot, SpotKind
+from bonescan.detect.model import ORGAN_SHARE, Spot, SpotKind
 from bonescan.detect.patches import spot_patch
 from bonescan.detect.plausible import plausible_region
 from bonescan.detect.reference import SMOOTHING_SIGMA_PX, NormalUptake
@@ -216,8 +215,7 @@ def _hot_spots(
         candidate &= ~urine
         for pixels in _components(urine, MIN_HOT_PX):
             bright = _bright_part(pixels, normal.smoothed)
-            spot = _make_spot(view, SpotKind.HOT, bright, normal, anatomy, geometry)
-            spots.append(replace(spot, region="soft_tissue", organ=URINE))
+            spots.append(_make_spot(view, SpotKind.HOT, bright, normal, anatomy, geometry).as_urine())
     pieces = _components(_split_at_peaks(candidate, normal.smoothed), MIN_HOT_PX)
     spots += [_make_spot(view, SpotKind.HOT, pixels, normal, anatomy, geometry) for pixels in pieces]
     return [spot for spot in spots if spot.significance >= SPOT_Z]
