@@ -104,5 +104,5 @@ def _with_tube(counts: NDArray[np.floating], urine: NDArray[np.bool_]) -> NDArra
     rows, columns = np.ogrid[-_TUBE_RADIUS_PX : _TUBE_RADIUS_PX + 1, -_TUBE_RADIUS_PX : _TUBE_RADIUS_PX + 1]
     disc = rows**2 + columns**2 <= _TUBE_RADIUS_PX**2
     thin = smooth - ndimage.grey_opening(smooth, footprint=disc) >= TUBE_RATIO * bone_level(counts)
-    labels, _ = ndimage.label(thin | urine, structure=np.ones((3, 3), dtype=bool))
-    return np.asarray(np.isin(labels, np.unique(labels[urine])) & (labels > 0), dtype=bool)
+    joined = ndimage.binary_propagation(urine, structure=np.ones((3, 3), dtype=bool), mask=thin | urine)
+    return np.asarray(joined, dtype=bool)

@@ -211,7 +211,8 @@ def _hot_spots(
     candidate = anatomy.body & (focal | broad)
     spots = []
     if anatomy.urine is not None:
-        urine = _with_touching(anatomy.urine, candidate)
+        # the hot candidate pixels joined to it (its blurred rim and tube) are the same urine
+        urine = ndimage.binary_propagation(anatomy.urine, structure=_EIGHT, mask=anatomy.urine | candidate)
         candidate &= ~urine
         for pixels in _components(urine, MIN_HOT_PX):
             bright = _bright_part(pixels, normal.smoothed)
@@ -228,12 +229,6 @@ def _bright_part(
     values = smoothed[pixels]
     keep = values >= _URINE_CORE_FRACTION * float(values.max())
     return pixels[0][keep], pixels[1][keep]
-
-
-def _with_touching(urine: NDArray[np.bool_], candidate: NDArray[np.bool_]) -> NDArray[np.bool_]:
-    """Return ``urine`` with the hot candidate pixels connected to it (its blurred rim and tube)."""
-    joined, _ = ndimage.label(urine | candidate, structure=_EIGHT)
-    return np.asarray(np.isin(joined, np.unique(joined[urine])) & (joined > 0), dtype=bool)
 
 
 def _surrounded_by_bone(pixels: tuple[NDArray[np.intp], NDArray[np.intp]], normal: NormalUptake) -> bool:
