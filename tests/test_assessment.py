@@ -320,7 +320,7 @@ def test_super_scan_rule_sets_a_floor_on_the_patient_probability() -> None:
 
 def _reference(view: ViewName, axial: float, kidneys: float | None) -> UptakeReference:
     levels = {"lumbar_spine": axial, "pelvis_left": axial, "femur_distal_left": 1.0, "tibia_fibula_left": 1.0}
-    return UptakeReference(view, normal_bone=2.0, soft_tissue=0.5, region_levels=levels, kidneys=kidneys)
+    return UptakeReference(view, normal_bone=2.0, soft_tissue=0.0, region_levels=levels, kidneys=kidneys)
 
 
 def test_super_scan_score_takes_faint_kidneys_as_a_second_sign() -> None:
@@ -332,6 +332,39 @@ def test_super_scan_score_takes_faint_kidneys_as_a_second_sign() -> None:
     normal = [_reference(ViewName.POSTERIOR, 2.0, kidneys=2.0)]  # kidneys as bright as bone: log 2
     assert model.super_scan_score(normal) == pytest.approx(math.log(2.0))
     assert not model.is_super_scan(normal)
+
+
+def test_neither_super_scan_sign_makes_up_for_the_other() -> None:
+    """A score over the threshold is not enough: the kidneys must be as faint, and the spine and pelvis
+    as high over the long bones, as in the weakest training super scan (bounds 0.3 and 1.8 here)."""
+    model = dataclasses.replace(
+        _patient_model(threshold=math.log(6.0)), super_scan_min_axial=1.8, super_scan_max_kidney=0.3
+    )
+    both = [_reference(ViewName.POSTERIOR, 2.0, kidneys=0.5)]  # axial 2, kidneys 1/4: score log 8
+    assert model.is_super_scan(both)
+    bright_kidneys = [_reference(ViewName.POSTERIOR, 4.0, kidneys=0.8)]  # log 4 - log 0.4 = log 10
+    assert model.super_scan_score(bright_kidneys) > model.super_scan_threshold
+    assert not model.is_super_scan(bright_kidneys)  # kidneys at 0.4 of bone: poor renal function alone
+    flat_axial = [_reference(ViewName.POSTERIOR, 1.5, kidneys=0.1)]  # log 1.5 - log 0.05 = log 30
+    assert model.super_scan_score(flat_axial) > model.super_scan_threshold
+    assert not model.is_super_scan(flat_axial)  # kidneys unseen, but no axial pattern
+
+
+def test_unseen_kidneys_count_as_the_floor() -> None:
+    """Kidneys no brighter than the soft tissue beside them read 0 or below; the score takes 0.05."""
+    model = _patient_model(kidney_weight=1.0)
+    unseen = [
+        UptakeReference(
+            ViewName.POSTERIOR,
+            normal_bone=2.0,
+            soft_tissue=0.5,
+            region_levels={"lumbar_spine": 2.0, "femur_distal_left": 1.0},
+            kidneys=0.6,
+            beside_kidneys=0.7,
+        )
+    ]
+    assert unseen[0].kidney_to_bone == pytest.approx(-0.1 / 1.5)
+    assert model.super_scan_score(unseen) == pytest.approx(math.log(2.0) - math.log(0.05))
 
 
 def test_many_discrete_lesions_ask_the_super_scan_score_for_a_margin() -> None:
@@ -348,7 +381,9 @@ def test_many_discrete_lesions_ask_the_super_scan_score_for_a_margin() -> None:
     very_faint = [_reference(ViewName.POSTERIOR, 2.0, kidneys=0.25)]  # log 16: clears it by 0.98
     assert model.is_super_scan(very_faint, likely=30)
     shipped = load_patient_model()  # the training gap between super scans and the others
-    assert 0.05 < shipped.super_scan_many_margin < 0.2 and shipped.super_scan_max_likely == 7
+    assert 0.05 < shipped.super_scan_many_margin < 0.5 and shipped.super_scan_max_likely >= 7
+    # and each sign's bound asks for bright axial bone and kidneys fainter than bone
+    assert shipped.super_scan_min_axial > 1.5 and shipped.super_scan_max_kidney < 1.0
 
 
 def test_super_scan_score_reads_the_kidneys_in_the_posterior_view_and_falls_back_when_unseen() -> None:

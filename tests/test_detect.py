@@ -120,6 +120,29 @@ def test_pairing_joins_the_same_lesion_in_both_views() -> None:
     assert finding.region == "femur_proximal_left"
 
 
+def test_kidneys_are_measured_away_from_bone_and_above_the_soft_tissue_beside_them() -> None:
+    """Noise-free: bone 10, soft tissue 2, kidneys 5, one kidney lying over the femur's edge.
+
+    The kidneys read 5 (their pixels next to bone are left out), the soft tissue beside them 2, so
+    they show (5 - 2) / (10 - 2) = 0.375 of normal bone's activity (normal bone reads a little under 10:
+    smoothing dims the bones' edges).
+    """
+    labels = _labels(ViewName.POSTERIOR)
+    kidney = region("kidney_left").label
+    labels[60:100, 50:75] = kidney  # clear of bone
+    labels[60:100, 20:30] = kidney  # up to the edge of the femur in columns 30-40
+    counts = np.where(labels > 0, 2.0, 0.0).astype(np.float32)
+    counts[labels >= region("skull").label] = 10.0
+    counts[labels == kidney] = 5.0
+    view = View(ViewName.POSTERIOR, counts, SPACING)
+    reference = normal_uptake(view, ViewAnatomy(ViewName.POSTERIOR, labels, labels > 0, Landmarks({}, {})))
+    reference = reference.reference
+    assert reference.kidneys == pytest.approx(5.0, abs=1e-3)
+    assert reference.beside_kidneys == pytest.approx(2.0, abs=1e-3)
+    assert reference.normal_bone == pytest.approx(10.0, abs=0.05)
+    assert reference.kidney_to_bone == pytest.approx(0.375, abs=0.005)
+
+
 def test_pairing_keeps_lesions_of_opposite_sides_apart() -> None:
     """The same image column in both views is the opposite side of the patient: two findings."""
     front = _view_and_anatomy(ViewName.ANTERIOR, [((100, 85), 4.0, 3.0)])

@@ -7,6 +7,7 @@ Usage (from the repository root)::
     python training/train_findings.py extract --out .cache/v2/train-3001.npz .cache/v2/train-3001
     python training/train_findings.py fit --data .cache/v2/train-3001.npz
     python training/train_findings.py patient .cache/v2/train-3002
+    python training/train_findings.py super-scan .cache/v2/train-3002 .cache/v3/train-3007
 
 Seeds 3001-3099 are for training only. ``extract`` runs bonescan's own anatomy and detection on every
 baseline scan and labels each candidate finding with the class of the truth finding it shows
@@ -16,13 +17,17 @@ patch around each candidate joined with its features (``training/patchnet.py``; 
 schedule, left-right flips), exports it to ONNX and writes ``findings.onnx`` and ``findings.json`` in
 ``src/bonescan/classify/weights``. ``patient`` runs the full analysis with that model and fits the
 patient-level model, the BSI calibration and the super-scan rule (``weights/patient.json``).
+``super-scan`` refits the super-scan rule alone on more cohorts (super scans are rare: about 1.6% of
+simulated patients), keeping the rest of the shipped patient model.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
+import math
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -39,13 +44,17 @@ from bonescan import load_study
 from bonescan.anatomy import segment
 from bonescan.assessment.analyze import judged_findings
 from bonescan.assessment.patient import (
+    KIDNEY_FLOOR,
     PATIENT_FEATURES,
+    SIGN_MARGIN,
     PatientModel,
     axial_over_long_bones,
     kidney_over_bone,
+    load_patient_model,
     patient_features,
     super_scan_call,
     super_scan_score,
+    super_scan_signs_reached,
 )
 from bonescan.classify.features import FEATURE_NAMES, feature_matrix
 from bonescan.classify.model import NORMAL, load_finding_model
@@ -247,38 +256,99 @@ def _fit_logistic(x: np.ndarray, y: np.ndarray, penalty: float) -> tuple[np.ndar
     return result.x[:-1], float(result.x[-1])
 
 
-def _fit_super_scan_rule(
-    rows: list[dict[str, Any]], superscan: np.ndarray, penalty: float
-) -> tuple[dict[str, float], np.ndarray]:
-    """Fit the two-sign super-scan rule (``bonescan.assessment.patient.super_scan_score``).
+def _kidney_weight(axial: np.ndarray, kidneys: np.ndarray, superscan: np.ndarray) -> float:
+    """Return the kidney weight ``w`` that best separates the super scans from the others.
 
-    The kidney weight is the ratio of the two signs' weights in a logistic model of super scans on
-    ``log(axial ratio)`` and ``log(kidney ratio)``. A super-scan call moves the BSI by about 30 points,
-    so no training patient without a super scan may reach the threshold: it lies midway between the
-    highest of their scores and the lowest super scan's, or just above the former when the two overlap.
-    The margin asked of a study with many discrete lesions is that gap. Returns the rule's fields of
-    ``PatientModel`` (but the likely-finding count, which ``fit_patient`` sets) and every row's score.
+    Over ``w`` in 0-3 (steps of 0.01), the score ``log(axial) - w * log(kidneys)`` with the widest gap
+    between the lowest super scan and the highest other patient, per unit length of the direction
+    ``(1, -w)`` in the plane of the two log signs (a hard-margin linear separation).
     """
+    candidates = np.round(np.arange(0.0, 3.0001, 0.01), 2)
+    gaps = []
+    for weight in candidates:
+        score = np.log(axial) - weight * np.log(kidneys)
+        gaps.append((score[superscan].min() - score[~superscan].max()) / math.hypot(1.0, weight))
+    return float(candidates[int(np.argmax(gaps))])
+
+
+def _super_scan_rule(rows: list[dict[str, Any]]) -> tuple[dict[str, Any], np.ndarray]:
+    """Fit the super-scan rule's fields of ``PatientModel`` on patient ``rows``; return them and the calls.
+
+    The kidney weight: :func:`_kidney_weight`. A super-scan call moves the BSI by about 30 points, so
+    no training patient without a super scan may reach the threshold: it lies midway between the
+    highest of their scores and the lowest super scan's (just above the former when the two overlap),
+    and a study with more likely findings than any training super scan must clear it by that gap.
+    Each sign's own bound is the weakest sign of any training super scan, less ``SIGN_MARGIN``. The
+    probability floor is the share of flagged training patients that are metastatic (one
+    pseudo-count each way); the involvement, the super scans' mean true BSI over the axial mass.
+    """
+    superscan = np.array([row["super_scan"] for row in rows])
+    metastatic = np.array([row["metastatic"] for row in rows], dtype=float)
     measured = [row["kidney_ratio"] for row in rows if row["kidney_ratio"] is not None]
     typical = float(np.median(measured))
-    kidneys = [typical if row["kidney_ratio"] is None else row["kidney_ratio"] for row in rows]
-    axial = [row["axial_ratio"] for row in rows]
-    signs = np.log(np.column_stack([axial, kidneys]))
-    mean, scale = signs.mean(axis=0), signs.std(axis=0) + 1e-9
-    weights, _ = _fit_logistic((signs - mean) / scale, superscan.astype(float), penalty)
-    axial_weight, kidney_weight = weights / scale
-    kidney_weight = float(max(-kidney_weight / max(axial_weight, 1e-9), 0.0))
-    score = np.array([super_scan_score(a, k, kidney_weight) for a, k in zip(axial, kidneys, strict=True)])
-    others = float(score[~superscan].max()) if (~superscan).any() else float(score.max())
-    lowest = float(score[superscan].min()) if superscan.any() else others
+    kidneys = np.array([typical if row["kidney_ratio"] is None else row["kidney_ratio"] for row in rows])
+    kidneys = np.maximum(kidneys, KIDNEY_FLOOR)
+    axial = np.maximum(np.array([row["axial_ratio"] for row in rows]), 1e-3)
+    weight = _kidney_weight(axial, kidneys, superscan)
+    score = np.array([super_scan_score(a, k, weight) for a, k in zip(axial, kidneys, strict=True)])
+    others, lowest = float(score[~superscan].max()), float(score[superscan].min())
     logger.info("super-scan score: highest of the others %.3f, lowest super scan %.3f", others, lowest)
-    rule = {
+    likely = np.array([round(float(np.expm1(row["features"][_LIKELY_COUNT]))) for row in rows])
+    true = np.array([row["true_bsi"] for row in rows])
+    axial_mass = sum(mass_fraction(entry.name) for entry in bone_regions() if entry.axial)
+    rule: dict[str, Any] = {
         "super_scan_threshold": (others + lowest) / 2 if lowest > others else others + SUPER_SCAN_MARGIN,
         "super_scan_many_margin": max(lowest - others, SUPER_SCAN_MARGIN),
-        "super_scan_kidney_weight": kidney_weight,
+        "super_scan_kidney_weight": weight,
         "typical_kidney_to_bone": typical,
+        "super_scan_max_likely": int(likely[superscan].max()),
+        "super_scan_min_axial": float(axial[superscan].min()) * (1.0 - SIGN_MARGIN),
+        "super_scan_max_kidney": float(kidneys[superscan].max()) * (1.0 + SIGN_MARGIN),
+        "super_scan_involvement": min(float(np.mean(true[superscan]) / (100.0 * axial_mass)), 1.0),
     }
-    return rule, score
+    flagged = np.array(
+        [
+            super_scan_signs_reached(a, k, rule["super_scan_min_axial"], rule["super_scan_max_kidney"])
+            and super_scan_call(
+                value,
+                count,
+                rule["super_scan_threshold"],
+                rule["super_scan_max_likely"],
+                rule["super_scan_many_margin"],
+            )
+            for a, k, value, count in zip(axial, kidneys, score, likely, strict=True)
+        ]
+    )
+    rule["super_scan_probability"] = float((metastatic[flagged].sum() + 1.0) / (flagged.sum() + 2.0))
+    logger.info(
+        "super-scan rule %s; %d flagged, %d metastatic", rule, flagged.sum(), metastatic[flagged].sum()
+    )
+    return rule, flagged
+
+
+def _patient_rows(cohorts: list[Path], workers: int) -> list[dict[str, Any]]:
+    cases = sorted(
+        case for cohort in cohorts for case in cohort.glob("case*") if (case / "baseline.dcm").exists()
+    )
+    with ProcessPoolExecutor(workers) as pool:
+        return list(pool.map(_patient_case, cases, chunksize=4))
+
+
+def _write_patient_model(model: PatientModel, rows: list[dict[str, Any]], rows_name: str) -> None:
+    (WEIGHTS / "patient.json").write_text(json.dumps(model.to_json(), indent=1) + "\n")
+    cache = WEIGHTS.parent.parent.parent.parent / ".cache" / "findings"
+    cache.mkdir(parents=True, exist_ok=True)
+    (cache / rows_name).write_text(json.dumps(rows))
+
+
+def _rule_description(rows: list[dict[str, Any]], flagged: np.ndarray) -> dict[str, int]:
+    return {
+        "super_scans": sum(bool(row["super_scan"]) for row in rows),
+        "flagged_as_super_scan": int(flagged.sum()),
+        "flagged_metastatic": sum(
+            bool(row["metastatic"]) for row, hit in zip(rows, flagged, strict=True) if hit
+        ),
+    }
 
 
 def fit_patient(cohorts: list[Path], workers: int, penalty: float, rows_file: Path | None = None) -> None:
@@ -287,37 +357,16 @@ def fit_patient(cohorts: list[Path], workers: int, penalty: float, rows_file: Pa
     With ``rows_file`` (the ``patient-rows.json`` an earlier run wrote for the same cohorts), the
     analysis is not run again.
     """
-    if rows_file is not None:
-        rows = json.loads(rows_file.read_text())
-    else:
-        cases = sorted(
-            case for cohort in cohorts for case in cohort.glob("case*") if (case / "baseline.dcm").exists()
-        )
-        with ProcessPoolExecutor(workers) as pool:
-            rows = list(pool.map(_patient_case, cases, chunksize=4))
+    rows = json.loads(rows_file.read_text()) if rows_file is not None else _patient_rows(cohorts, workers)
     x = np.array([row["features"] for row in rows])
     y = np.array([row["metastatic"] for row in rows], dtype=float)
     mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-6
     weights, bias = _fit_logistic((x - mean) / scale, y, penalty)
     raw = np.array([row["raw_bsi"] for row in rows])
     true = np.array([row["true_bsi"] for row in rows])
-    superscan = np.array([row["super_scan"] for row in rows])
-    focal = ~superscan
+    focal = ~np.array([row["super_scan"] for row in rows])
     calibration = float((raw[focal] * true[focal]).sum() / max((raw[focal] ** 2).sum(), 1e-9))
-    axial_mass = sum(mass_fraction(entry.name) for entry in bone_regions() if entry.axial)
-    involvement = float(np.mean(true[superscan]) / (100.0 * axial_mass)) if superscan.any() else 0.5
-    rule, score = _fit_super_scan_rule(rows, superscan, penalty)
-    likely = np.array([round(float(np.expm1(row["features"][_LIKELY_COUNT]))) for row in rows])
-    max_likely = int(likely[superscan].max()) if superscan.any() else 1_000_000
-    flagged = np.array(
-        [
-            super_scan_call(
-                value, count, rule["super_scan_threshold"], max_likely, rule["super_scan_many_margin"]
-            )
-            for value, count in zip(score, likely, strict=True)
-        ]
-    )
-    super_scan_probability = float((y[flagged].sum() + 1.0) / (flagged.sum() + 2.0))
+    rule, flagged = _super_scan_rule(rows)
     model = PatientModel(
         mean=mean,
         scale=scale,
@@ -325,35 +374,38 @@ def fit_patient(cohorts: list[Path], workers: int, penalty: float, rows_file: Pa
         bias=bias,
         bsi_calibration=calibration,
         **rule,
-        super_scan_involvement=min(involvement, 1.0),
-        super_scan_probability=super_scan_probability,
-        super_scan_max_likely=max_likely,
         description={
             "name": "patient-logistic-1",
             "trained_on": [str(c) for c in cohorts],
             "patients": len(rows),
             "metastatic": int(y.sum()),
-            "super_scans": int(superscan.sum()),
-            "flagged_as_super_scan": int(flagged.sum()),
-            "flagged_metastatic": int(y[flagged].sum()),
+            **_rule_description(rows, flagged),
             "l2_penalty": penalty,
         },
     )
-    logger.info(
-        "BSI calibration %.3f; super-scan rule %s, the margin above %d likely findings; "
-        "%d flagged, %d metastatic: floor %.3f",
-        calibration,
-        rule,
-        max_likely,
-        flagged.sum(),
-        y[flagged].sum(),
-        super_scan_probability,
-    )
-    (WEIGHTS / "patient.json").write_text(json.dumps(model.to_json(), indent=1) + "\n")
-    (WEIGHTS.parent.parent.parent.parent / ".cache" / "findings").mkdir(parents=True, exist_ok=True)
-    (WEIGHTS.parent.parent.parent.parent / ".cache" / "findings" / "patient-rows.json").write_text(
-        json.dumps(rows)
-    )
+    logger.info("BSI calibration %.3f", calibration)
+    _write_patient_model(model, rows, "patient-rows.json")
+
+
+def refit_super_scan_rule(cohorts: list[Path], workers: int, rows_file: Path | None = None) -> None:
+    """Refit only the super-scan rule of the shipped patient model on ``cohorts`` (more super scans).
+
+    The logistic model and the BSI calibration are kept; the description keeps the logistic model's
+    training and records the rule's under ``super_scan_rule``. With ``rows_file`` (the
+    ``super-scan-rows.json`` an earlier run wrote for the same cohorts), the analysis is not run again.
+    """
+    rows = json.loads(rows_file.read_text()) if rows_file is not None else _patient_rows(cohorts, workers)
+    rule, flagged = _super_scan_rule(rows)
+    shipped = load_patient_model()
+    rule_keys = {"super_scans", "flagged_as_super_scan", "flagged_metastatic", "super_scan_rule"}
+    description = {key: value for key, value in shipped.description.items() if key not in rule_keys}
+    description["super_scan_rule"] = {
+        "trained_on": [str(c) for c in cohorts],
+        "patients": len(rows),
+        **_rule_description(rows, flagged),
+    }
+    replaced = dataclasses.replace(shipped, **rule, description=description)
+    _write_patient_model(replaced, rows, "super-scan-rows.json")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -377,13 +429,19 @@ def main(argv: list[str] | None = None) -> None:
     third.add_argument("--penalty", type=float, default=1e-2)
     third.add_argument("--rows", type=Path, help="reuse the patient-rows.json of an earlier run")
     third.add_argument("cohorts", type=Path, nargs="+")
+    fourth = stages.add_parser("super-scan")
+    fourth.add_argument("--workers", type=int, default=2)
+    fourth.add_argument("--rows", type=Path, help="reuse the super-scan-rows.json of an earlier run")
+    fourth.add_argument("cohorts", type=Path, nargs="+")
     args = parser.parse_args(argv)
     if args.stage == "extract":
         extract(args.out, args.cohorts, args.workers)
     elif args.stage == "fit":
         fit(args.data, args.epochs, args.seed, args.channels)
-    else:
+    elif args.stage == "patient":
         fit_patient(args.cohorts, args.workers, args.penalty, args.rows)
+    else:
+        refit_super_scan_rule(args.cohorts, args.workers, args.rows)
 
 
 if __name__ == "__main__":

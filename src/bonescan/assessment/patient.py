@@ -11,7 +11,13 @@ A super scan hides its lesions in diffuse uptake, so the findings say little abo
 rule takes its two signs together (:func:`super_scan_score`): the spine and pelvis far above the long
 bones of the legs (the axial pattern of diffuse metastases, not the whole-skeleton pattern of
 metabolic bone disease), and faint kidneys beside the bright bone (the skeleton takes up tracer that
-would otherwise be excreted). A third sign asks for more when the study shows many discrete lesions:
+would otherwise be excreted; the kidneys' activity above the soft tissue beside them, over normal
+bone's, :attr:`~bonescan.detect.model.UptakeReference.kidney_to_bone`). Neither sign may make up
+for the other's absence (:func:`super_scan_signs_reached`): the axial ratio must reach
+:attr:`PatientModel.super_scan_min_axial` and the kidneys stay at or below
+:attr:`PatientModel.super_scan_max_kidney`, each the weakest sign of any training super scan less
+:data:`SIGN_MARGIN` (poor renal function alone dims the kidneys, and a slim patient's spine stands
+high over the long bones). A third sign asks for more when the study shows many discrete lesions:
 with more likely findings than any training super scan showed
 (:attr:`PatientModel.super_scan_max_likely`), the score must clear the threshold by
 :attr:`PatientModel.super_scan_many_margin`, the gap that separated the training super scans from
@@ -40,7 +46,9 @@ from bonescan.errors import InputError
 from bonescan.regions import region
 
 __all__ = [
+    "KIDNEY_FLOOR",
     "PATIENT_FEATURES",
+    "SIGN_MARGIN",
     "PatientModel",
     "axial_over_long_bones",
     "kidney_over_bone",
@@ -48,6 +56,7 @@ __all__ = [
     "patient_features",
     "super_scan_call",
     "super_scan_score",
+    "super_scan_signs_reached",
 ]
 
 PATIENT_FEATURES: tuple[str, ...] = (
@@ -61,6 +70,10 @@ PATIENT_FEATURES: tuple[str, ...] = (
     "log_axial_over_long_bones",
 )
 LIKELY = 0.5
+#: Kidneys fainter than this share of normal bone's activity count as this share (not seen at all).
+KIDNEY_FLOOR = 0.05
+#: How much weaker than in the weakest training super scan each sign may be (relative).
+SIGN_MARGIN = 0.05
 _AXIAL = ("thoracic_spine", "lumbar_spine", "pelvis_left", "pelvis_right", "sacrum")
 _LONG_BONES = ("femur_distal_left", "femur_distal_right", "tibia_fibula_left", "tibia_fibula_right")
 
@@ -79,7 +92,7 @@ def axial_over_long_bones(references: Sequence[UptakeReference]) -> float:
 
 
 def kidney_over_bone(references: Sequence[UptakeReference]) -> float | None:
-    """Return the kidneys' level over normal bone, from the posterior view when it has one.
+    """Return the kidneys' activity over normal bone's, from the posterior view when it has one.
 
     The kidneys lie close to the back, so the posterior view shows them best. None when no view has
     kidney labels to measure.
@@ -89,8 +102,18 @@ def kidney_over_bone(references: Sequence[UptakeReference]) -> float | None:
 
 
 def super_scan_score(axial_ratio: float, kidney_ratio: float, kidney_weight: float) -> float:
-    """Return ``log(axial ratio) - kidney_weight * log(kidney ratio)``: high in a super scan."""
-    return math.log(max(axial_ratio, 1e-3)) - kidney_weight * math.log(max(kidney_ratio, 1e-3))
+    """Return ``log(axial ratio) - kidney_weight * log(kidney ratio)``: high in a super scan.
+
+    The kidney ratio is taken as at least :data:`KIDNEY_FLOOR`.
+    """
+    return math.log(max(axial_ratio, 1e-3)) - kidney_weight * math.log(max(kidney_ratio, KIDNEY_FLOOR))
+
+
+def super_scan_signs_reached(
+    axial_ratio: float, kidney_ratio: float, min_axial: float, max_kidney: float
+) -> bool:
+    """Return whether each sign alone is as strong as a super scan's: axial high, kidneys faint."""
+    return axial_ratio >= min_axial and kidney_ratio <= max_kidney
 
 
 def super_scan_call(score: float, likely: int, threshold: float, max_likely: int, margin: float) -> bool:
@@ -140,6 +163,8 @@ class PatientModel:
     description: dict[str, Any]
     super_scan_max_likely: int = 1_000_000
     super_scan_many_margin: float = 0.0
+    super_scan_min_axial: float = 0.0
+    super_scan_max_kidney: float = math.inf
 
     def probability(self, features: NDArray[np.float64], *, super_scan: bool = False) -> float:
         """Return the patient-level metastasis probability for one feature vector.
@@ -150,25 +175,33 @@ class PatientModel:
         probability = 1.0 / (1.0 + math.exp(-score))
         return max(probability, self.super_scan_probability) if super_scan else probability
 
-    def super_scan_score(self, references: Sequence[UptakeReference]) -> float:
-        """Return the super-scan score: ``log(axial/long bones) - w * log(kidneys/bone)``.
+    def super_scan_signs(self, references: Sequence[UptakeReference]) -> tuple[float, float]:
+        """Return the two signs: axial over long-bone uptake, and the kidneys over normal bone.
 
-        When the kidneys cannot be measured their term takes the typical training ratio, so that only
-        the axial sign speaks.
+        When the kidneys cannot be measured the typical training ratio stands in, so that only the
+        axial sign speaks.
         """
         kidneys = kidney_over_bone(references)
         kidneys = self.typical_kidney_to_bone if kidneys is None else kidneys
-        return super_scan_score(axial_over_long_bones(references), kidneys, self.super_scan_kidney_weight)
+        return axial_over_long_bones(references), kidneys
+
+    def super_scan_score(self, references: Sequence[UptakeReference]) -> float:
+        """Return the super-scan score: ``log(axial/long bones) - w * log(kidneys/bone)``."""
+        axial, kidneys = self.super_scan_signs(references)
+        return super_scan_score(axial, kidneys, self.super_scan_kidney_weight)
 
     def is_super_scan(self, references: Sequence[UptakeReference], likely: int = 0) -> bool:
         """Return whether the super-scan rule fires.
 
-        The score reaches :attr:`super_scan_threshold`, plus :attr:`super_scan_many_margin` when the
-        study has more than :attr:`super_scan_max_likely` ``likely`` findings (metastasis
-        probability of 0.5 or more).
+        Each sign reaches its own bound (:func:`super_scan_signs_reached`), and the score reaches
+        :attr:`super_scan_threshold`, plus :attr:`super_scan_many_margin` when the study has more
+        than :attr:`super_scan_max_likely` ``likely`` findings (metastasis probability of 0.5 or more).
         """
-        return super_scan_call(
-            self.super_scan_score(references),
+        axial, kidneys = self.super_scan_signs(references)
+        return super_scan_signs_reached(
+            axial, kidneys, self.super_scan_min_axial, self.super_scan_max_kidney
+        ) and super_scan_call(
+            super_scan_score(axial, kidneys, self.super_scan_kidney_weight),
             likely,
             self.super_scan_threshold,
             self.super_scan_max_likely,
@@ -191,6 +224,8 @@ class PatientModel:
             "super_scan_probability": self.super_scan_probability,
             "super_scan_max_likely": self.super_scan_max_likely,
             "super_scan_many_margin": self.super_scan_many_margin,
+            "super_scan_min_axial": self.super_scan_min_axial,
+            "super_scan_max_kidney": self.super_scan_max_kidney,
             "description": self.description,
         }
 
@@ -212,6 +247,8 @@ def _from_json(document: dict[str, Any], source: str) -> PatientModel:
         description=dict(document.get("description", {})),
         super_scan_max_likely=int(document["super_scan_max_likely"]),
         super_scan_many_margin=float(document["super_scan_many_margin"]),
+        super_scan_min_axial=float(document["super_scan_min_axial"]),
+        super_scan_max_kidney=float(document["super_scan_max_kidney"]),
     )
 
 

@@ -42,8 +42,11 @@ class UptakeReference:
     region_levels : dict of str to float
         Per bone region, its own normal level (a lesion-robust percentile of its pixels).
     kidneys : float or None
-        The median level of the pixels labelled kidney, when the view has enough of them (faint kidneys
-        beside bright bone are a sign of a super scan).
+        The median level of the pixels labelled kidney away from bone, when the view has enough of them
+        (faint kidneys beside bright bone are a sign of a super scan).
+    beside_kidneys : float or None
+        The level of the soft tissue beside the kidneys (in their rows, away from bone and kidney), when
+        measured; the kidneys' own activity is what they show above it.
     """
 
     view: ViewName
@@ -51,6 +54,7 @@ class UptakeReference:
     soft_tissue: float
     region_levels: dict[str, float] = field(default_factory=dict)
     kidneys: float | None = None
+    beside_kidneys: float | None = None
 
     @property
     def bone_to_soft_tissue(self) -> float:
@@ -59,10 +63,16 @@ class UptakeReference:
 
     @property
     def kidney_to_bone(self) -> float | None:
-        """The ratio of the kidneys to normal bone (low in a super scan), or None when not measured."""
+        """The kidneys' activity over that of normal bone (low in a super scan), or None when not measured.
+
+        Each is taken above its soft-tissue background: ``(kidneys - beside_kidneys) / (normal_bone -
+        soft_tissue)``, so that soft tissue seen through the kidneys does not hide how faint they are.
+        Near 0 (or below) when the kidneys are not seen at all.
+        """
         if self.kidneys is None:
             return None
-        return self.kidneys / max(self.normal_bone, 1e-6)
+        beside = self.soft_tissue if self.beside_kidneys is None else self.beside_kidneys
+        return (self.kidneys - beside) / max(self.normal_bone - self.soft_tissue, 1e-6)
 
 
 @dataclass(frozen=True, eq=False)

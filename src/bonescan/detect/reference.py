@@ -6,7 +6,10 @@ median, so that metastases, a full bladder or kidneys do not raise it. Each bone
 level**: the 60th percentile of its pixels, again after leaving out pixels above 1.8 times the running
 level, because normal uptake differs between bones (the spine and the pelvis take up more than the
 shafts of the long bones). Soft tissue is the median of body pixels at least 4 pixels from bone. The
-kidneys' level is the median of the pixels labelled kidney. The level map gives every pixel the level of
+kidneys' level is the median of the pixels labelled kidney at least 3 pixels from bone (ribs and spine
+overlap them, and a super scan makes that bone bright), and their background the median of the soft
+tissue beside them: pixels labelled soft tissue in the kidneys' rows, at least 4 pixels from bone and
+kidney. The level map gives every pixel the level of
 its region (pixels off bone take the nearest bone's) smoothed over 2 pixels so that region borders do
 not make steps.
 
@@ -47,6 +50,8 @@ _EXCLUDE_ABOVE = 1.8
 _REGION_PERCENTILE = 60.0
 _MIN_REGION_PX = 12
 _KIDNEY_LABELS = (region("kidney_left").label, region("kidney_right").label)
+_SOFT_TISSUE_LABEL = region("soft_tissue").label
+_KIDNEY_BONE_GAP_PX = 3
 _SOFT_TISSUE_GAP_PX = 4
 _LEVEL_SMOOTHING_PX = 2.0
 _BACKGROUND_SMOOTHING_PX = 2.0
@@ -178,11 +183,22 @@ def _region_levels(smoothed: NDArray[np.float32], labels: NDArray[np.uint8]) -> 
     return levels
 
 
-def _kidney_level(smoothed: NDArray[np.float32], labels: NDArray[np.uint8]) -> float | None:
+def _kidney_levels(
+    smoothed: NDArray[np.float32], labels: NDArray[np.uint8], bone: NDArray[np.bool_]
+) -> tuple[float | None, float | None]:
+    """Return the kidneys' level and that of the soft tissue beside them (None when not measured)."""
     kidneys = np.isin(labels, _KIDNEY_LABELS)
     if int(kidneys.sum()) < _MIN_REGION_PX:
-        return None
-    return float(np.median(smoothed[kidneys]))
+        return None, None
+    clear = kidneys & ~ndimage.binary_dilation(bone, iterations=_KIDNEY_BONE_GAP_PX)
+    level = float(np.median(smoothed[clear if int(clear.sum()) >= _MIN_REGION_PX else kidneys]))
+    rows = np.flatnonzero(kidneys.any(axis=1))
+    beside = np.zeros_like(kidneys)
+    beside[rows[0] : rows[-1] + 1] = True
+    beside &= labels == _SOFT_TISSUE_LABEL
+    beside &= ~ndimage.binary_dilation(bone | kidneys, iterations=_SOFT_TISSUE_GAP_PX)
+    background = float(np.median(smoothed[beside])) if int(beside.sum()) >= _MIN_REGION_PX else None
+    return level, background
 
 
 def _level_map(
@@ -221,7 +237,8 @@ def normal_uptake(view: View, anatomy: ViewAnatomy) -> NormalUptake:
     soft = float(np.median(smoothed[far_from_bone])) if far_from_bone.any() else 0.0
     levels = _region_levels(smoothed, anatomy.labels)
     level, nearest = _level_map(anatomy.labels, bone, levels, normal)
-    reference = UptakeReference(view.name, normal, soft, levels, _kidney_level(smoothed, anatomy.labels))
+    kidneys, beside_kidneys = _kidney_levels(smoothed, anatomy.labels, bone)
+    reference = UptakeReference(view.name, normal, soft, levels, kidneys, beside_kidneys)
     background = np.asarray(ndimage.gaussian_filter(view.counts, _BACKGROUND_SMOOTHING_PX), dtype=np.float32)
     spacing = view.pixel_spacing_mm
     local = _shaped_background(background, spacing, LOCAL_LINE_MM, ceiling=False)
