@@ -6,9 +6,9 @@
    also kept out.
 2. Every other finding is scored by the finding classifier (:mod:`bonescan.classify.model`). When the
    probability that it is normal uptake (a joint, a vertebra next to a disc, the tip of a bone) is at
-   least :data:`NORMAL_CUTOFF` and its metastasis probability is under :data:`KEEP_PROBABILITY`, the
-   candidate is dropped: it is not a finding. (A candidate that is probably normal but may be a
-   metastasis is kept, with its probability, so that a reader sees it.)
+   least :data:`NORMAL_CUTOFF`, the candidate is dropped: it is not a finding (its malignant classes
+   then hold at most 0.4). Keeping those whose metastasis probability is still 0.2 or more, as
+   indeterminate, was measured and not shipped (``docs/performance.md``).
    One exception, a reader's rule: a hot spot at a joint that is focal (at least
    :data:`JOINT_CONTRAST` times the bone around it) and asymmetric (at least :data:`JOINT_ASYMMETRY`
    times the same place on the other side) is reported as **degenerative** even when the classifier
@@ -17,7 +17,7 @@
    much tracer (within :data:`JOINT_ASYMMETRY` either way) is symmetric joint uptake, most often
    degenerative: its odds of being a metastasis are multiplied by
    :data:`SYMMETRIC_JOINT_LIKELIHOOD_RATIO`, and a malignant, indeterminate or prosthesis-related
-   label becomes **degenerative** when the probability falls under :data:`KEEP_PROBABILITY` (a
+   label becomes **degenerative** when the probability falls under :data:`LIKELY_METASTASIS` (a
    prosthesis shows on one side, not as like uptake at both joints).
 3. The ``metastasis_probability`` is the classifier's probability of a metastasis (hot) or a lytic
    metastasis or myeloma (cold). The label is the most probable abnormal class; when that class holds
@@ -44,6 +44,7 @@ __all__ = [
     "JOINT_ASYMMETRY",
     "JOINT_CONTRAST",
     "LABEL_CONFIDENCE",
+    "LIKELY_METASTASIS",
     "NORMAL_CUTOFF",
     "SYMMETRIC_JOINT_LIKELIHOOD_RATIO",
     "JudgedFinding",
@@ -53,7 +54,8 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 NORMAL_CUTOFF = 0.6
-KEEP_PROBABILITY = 0.5
+#: More likely than not: under it, symmetric joint uptake takes the label degenerative.
+LIKELY_METASTASIS = 0.5
 JOINT_CONTRAST = 1.8
 JOINT_ASYMMETRY = 1.5
 _JOINT_MM = 15.0
@@ -159,7 +161,7 @@ def _symmetric_joint_finding(
     odds = SYMMETRIC_JOINT_LIKELIHOOD_RATIO * malignant / max(1.0 - malignant, 1e-6)
     probability = odds / (1.0 + odds)
     label = _label(probabilities)
-    if probability < KEEP_PROBABILITY and label in _NOT_SYMMETRIC_JOINT_LABELS:
+    if probability < LIKELY_METASTASIS and label in _NOT_SYMMETRIC_JOINT_LABELS:
         label = "degenerative"
     reasons = (
         "uptake at a joint matched by similar uptake at the same joint on the other side: symmetric "
@@ -219,7 +221,7 @@ def judge_findings(findings: Sequence[Finding], model: FindingModel | None = Non
             judged.append(_organ_finding(finding))
             continue
         probabilities = {name: float(value) for name, value in zip(chosen.classes, row, strict=True)}
-        if probabilities[NORMAL] >= NORMAL_CUTOFF and _malignant(probabilities) < KEEP_PROBABILITY:
+        if probabilities[NORMAL] >= NORMAL_CUTOFF:
             if _focal_joint_uptake(finding):
                 judged.append(_joint_finding(finding, probabilities, findings))
             continue

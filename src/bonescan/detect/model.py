@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from functools import cached_property
 
 import numpy as np
 from numpy.typing import NDArray
@@ -141,7 +142,7 @@ class Spot:
     patch: NDArray[np.float32] | None = None
     core: NDArray[np.bool_] | None = None
 
-    @property
+    @cached_property
     def centroid(self) -> tuple[float, float]:
         """The centre of the spot, (row, column), upright grid."""
         return float(self.rows.mean()), float(self.columns.mean())

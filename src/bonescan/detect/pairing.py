@@ -73,12 +73,13 @@ def _candidate_pairs(
     anterior: list[Spot], posterior: list[Spot], frames: dict[ViewName, _Frame]
 ) -> list[tuple[float, int, int]]:
     pairs = []
+    behind = [frames[ViewName.POSTERIOR].position_mm(back) for back in posterior]
     for i, front in enumerate(anterior):
         a = frames[ViewName.ANTERIOR].position_mm(front)
         for j, back in enumerate(posterior):
             if back.kind is not front.kind or not _same_organ(front, back):
                 continue  # the bladder in one view is not the sacral lesion beside it in the other
-            distance = _distance(a, frames[ViewName.POSTERIOR].position_mm(back))
+            distance = _distance(a, behind[j])
             if distance <= _reach_mm(front, back):
                 pairs.append((distance, i, j))
     return sorted(pairs)

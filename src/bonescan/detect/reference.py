@@ -186,18 +186,25 @@ def _region_levels(smoothed: NDArray[np.float32], labels: NDArray[np.uint8]) -> 
 def _kidney_levels(
     smoothed: NDArray[np.float32], labels: NDArray[np.uint8], bone: NDArray[np.bool_]
 ) -> tuple[float | None, float | None]:
-    """Return the kidneys' level and that of the soft tissue beside them (None when not measured)."""
+    """Return the kidneys' level and that of the soft tissue beside them (None when not measured).
+
+    Only the kidneys' rows matter, so the work is done on them and the few rows a dilation reaches.
+    """
     kidneys = np.isin(labels, _KIDNEY_LABELS)
     if int(kidneys.sum()) < _MIN_REGION_PX:
         return None, None
-    clear = kidneys & ~ndimage.binary_dilation(bone, iterations=_KIDNEY_BONE_GAP_PX)
-    level = float(np.median(smoothed[clear if int(clear.sum()) >= _MIN_REGION_PX else kidneys]))
     rows = np.flatnonzero(kidneys.any(axis=1))
+    reach = max(_KIDNEY_BONE_GAP_PX, _SOFT_TISSUE_GAP_PX)
+    top = max(int(rows[0]) - reach, 0)
+    band = slice(top, int(rows[-1]) + reach + 1)
+    kidneys, near_bone, counts = kidneys[band], bone[band], smoothed[band]
+    clear = kidneys & ~ndimage.binary_dilation(near_bone, iterations=_KIDNEY_BONE_GAP_PX)
+    level = float(np.median(counts[clear if int(clear.sum()) >= _MIN_REGION_PX else kidneys]))
     beside = np.zeros_like(kidneys)
-    beside[rows[0] : rows[-1] + 1] = True
-    beside &= labels == _SOFT_TISSUE_LABEL
-    beside &= ~ndimage.binary_dilation(bone | kidneys, iterations=_SOFT_TISSUE_GAP_PX)
-    background = float(np.median(smoothed[beside])) if int(beside.sum()) >= _MIN_REGION_PX else None
+    beside[rows[0] - top : rows[-1] - top + 1] = True
+    beside &= labels[band] == _SOFT_TISSUE_LABEL
+    beside &= ~ndimage.binary_dilation(near_bone | kidneys, iterations=_SOFT_TISSUE_GAP_PX)
+    background = float(np.median(counts[beside])) if int(beside.sum()) >= _MIN_REGION_PX else None
     return level, background
 
 
