@@ -16,6 +16,7 @@ pixel) is the detection grid's.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import TypeVar
 
 import numpy as np
@@ -129,17 +130,27 @@ class DetectionGrid:
             urine=None if anatomy.urine is None else self._to_grid(anatomy.urine),
         )
 
+    @cached_property
+    def _stored_to_grid(self) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+        """For each row and each column of the view, the detection-grid row and column it falls in."""
+        (rows_in, columns_in), (rows_out, columns_out) = self.view.shape, self.grid.shape
+        return _centres(rows_in, rows_out), _centres(columns_in, columns_out)
+
     def spot(self, spot: Spot) -> Spot:
         """Return a spot found on the detection grid, mapped onto the view's own grid."""
-        (rows_in, columns_in), (rows_out, columns_out) = self.view.shape, self.grid.shape
-        inside = np.zeros(self.grid.shape, dtype=np.int8)  # 1: in the spot, 2: in its core
+        row_of, column_of = self._stored_to_grid
+        top, left = int(spot.rows.min()), int(spot.columns.min())
+        inside = np.zeros((int(spot.rows.max()) - top + 1, int(spot.columns.max()) - left + 1), dtype=np.int8)
         core = spot.core if spot.core is not None else np.ones(spot.rows.size, dtype=bool)
-        inside[spot.rows, spot.columns] = np.where(core, 2, 1)
-        stored = inside[np.ix_(_centres(rows_in, rows_out), _centres(columns_in, columns_out))]
-        rows, columns = np.nonzero(stored)
-        in_core: NDArray[np.bool_] | None = stored[rows, columns] == 2
+        inside[spot.rows - top, spot.columns - left] = np.where(core, 2, 1)  # 1: in the spot, 2: its core
+        near_rows = np.flatnonzero((row_of >= top) & (row_of < top + inside.shape[0]))
+        near_columns = np.flatnonzero((column_of >= left) & (column_of < left + inside.shape[1]))
+        stored = inside[np.ix_(row_of[near_rows] - top, column_of[near_columns] - left)]
+        found_rows, found_columns = np.nonzero(stored)
+        rows, columns = near_rows[found_rows], near_columns[found_columns]
+        in_core: NDArray[np.bool_] | None = stored[found_rows, found_columns] == 2
         if rows.size == 0:  # a spot smaller than the view's pixels: the pixel under its centre
-            row_scale, column_scale = self._scale()
+            (rows_in, columns_in), (row_scale, column_scale) = self.view.shape, self._scale()
             centre_row, centre_column = spot.centroid
             rows = np.array([min(int((centre_row + 0.5) / row_scale), rows_in - 1)])
             columns = np.array([min(int((centre_column + 0.5) / column_scale), columns_in - 1)])
