@@ -11,6 +11,7 @@ at 3.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from functools import lru_cache
 
 import numpy as np
@@ -24,8 +25,10 @@ __all__ = [
     "CANONICAL_SPACING_MM",
     "canonical_reference",
     "from_canonical",
+    "from_canonical_channels",
     "normalise",
     "resample",
+    "resampled_channels",
     "to_canonical",
 ]
 
@@ -65,6 +68,26 @@ def _resampling_matrix(
     return sparse.csr_array(sparse.diags_array(scale) @ matrix).astype(np.float32)
 
 
+def resampled_channels(
+    stack: NDArray[np.float32],
+    shape_out: tuple[int, int],
+    spacing_out: tuple[float, float],
+    spacing_in: tuple[float, float],
+) -> Iterator[NDArray[np.float32]]:
+    """Yield each channel of a stack (channels, rows, columns) resampled to ``shape_out``.
+
+    One channel at a time, so that a caller that only needs a summary of the channels (the most
+    probable class) never holds them all at the size of a large view.
+    """
+    channels, rows_in, columns_in = stack.shape
+    along_rows = _resampling_matrix(shape_out[0], spacing_out[0], rows_in, spacing_in[0])
+    along_columns = _resampling_matrix(shape_out[1], spacing_out[1], columns_in, spacing_in[1])
+    dense_columns = along_columns.toarray().T  # small: columns_in × columns_out
+    by_columns = (stack.reshape(-1, columns_in) @ dense_columns).reshape(channels, rows_in, shape_out[1])
+    for channel in range(channels):  # channel by channel: no transposed copies of the whole stack
+        yield np.asarray(along_rows @ by_columns[channel], dtype=np.float32)
+
+
 def resample(
     stack: NDArray[np.float32],
     shape_out: tuple[int, int],
@@ -72,14 +95,9 @@ def resample(
     spacing_in: tuple[float, float],
 ) -> NDArray[np.float32]:
     """Resample a stack (channels, rows, columns) to ``shape_out`` at ``spacing_out``."""
-    channels, rows_in, columns_in = stack.shape
-    along_rows = _resampling_matrix(shape_out[0], spacing_out[0], rows_in, spacing_in[0])
-    along_columns = _resampling_matrix(shape_out[1], spacing_out[1], columns_in, spacing_in[1])
-    dense_columns = along_columns.toarray().T  # small: columns_in × columns_out
-    by_columns = (stack.reshape(-1, columns_in) @ dense_columns).reshape(channels, rows_in, shape_out[1])
-    resampled = np.empty((channels, *shape_out), dtype=np.float32)
-    for channel in range(channels):  # channel by channel: no transposed copies of the whole stack
-        resampled[channel] = along_rows @ by_columns[channel]
+    resampled = np.empty((stack.shape[0], *shape_out), dtype=np.float32)
+    for index, channel in enumerate(resampled_channels(stack, shape_out, spacing_out, spacing_in)):
+        resampled[index] = channel
     return resampled
 
 
@@ -97,6 +115,14 @@ def from_canonical(
     """Resample per-class scores (classes, 512, 128) from the canonical grid to a view's grid."""
     canonical = (CANONICAL_SPACING_MM, CANONICAL_SPACING_MM)
     return resample(np.asarray(channels, dtype=np.float32), shape, spacing_mm, canonical)
+
+
+def from_canonical_channels(
+    channels: NDArray[np.float32], shape: tuple[int, int], spacing_mm: tuple[float, float]
+) -> Iterator[NDArray[np.float32]]:
+    """Like :func:`from_canonical`, one class at a time (:func:`resampled_channels`)."""
+    canonical = (CANONICAL_SPACING_MM, CANONICAL_SPACING_MM)
+    return resampled_channels(np.asarray(channels, dtype=np.float32), shape, spacing_mm, canonical)
 
 
 def canonical_reference(pixels: NDArray[np.floating]) -> float:

@@ -24,7 +24,7 @@ from scipy import ndimage
 
 from bonescan._body import body_mask
 from bonescan.anatomy.consistency import keep_leg_order
-from bonescan.anatomy.grid import from_canonical
+from bonescan.anatomy.grid import from_canonical, from_canonical_channels
 from bonescan.anatomy.landmarks import find_landmarks
 from bonescan.anatomy.model import Anatomy, RegionStatus, ViewAnatomy
 from bonescan.anatomy.network import SkeletonNetwork, load_network, network_inputs
@@ -109,8 +109,36 @@ def view_probabilities(view: View, scores: NDArray[np.float32]) -> NDArray[np.fl
     return from_canonical(_softmax(scores), view.shape, view.pixel_spacing_mm)
 
 
+def _network_labels(
+    view: View, scores: NDArray[np.float32]
+) -> tuple[NDArray[np.uint8], NDArray[np.float32], NDArray[np.intp], NDArray[np.float32]]:
+    """Return the network's best class per pixel of the view, its probability, and the non-bones.
+
+    The non-bones: the classes that are not bones, and their probabilities. The classes are
+    resampled to the view's grid one at a time (with the values :func:`view_probabilities` gives),
+    so that a view of fine pixels never holds them all at its size.
+    """
+    probabilities = _softmax(scores)
+    others = np.setdiff1d(np.arange(probabilities.shape[0]), BONE_LABELS)
+    other_probabilities = np.empty((others.size, *view.shape), dtype=np.float32)
+    labels = np.zeros(view.shape, dtype=np.uint8)
+    best = np.zeros(view.shape, dtype=np.float32)
+    channels = from_canonical_channels(probabilities, view.shape, view.pixel_spacing_mm)
+    for index, channel in enumerate(channels):
+        if index == 0:
+            best[...] = channel
+        else:
+            better = channel > best
+            np.copyto(best, channel, where=better)
+            labels[better] = index
+        kept = np.searchsorted(others, index)
+        if kept < others.size and others[kept] == index:
+            other_probabilities[kept] = channel
+    return labels, best, others, other_probabilities
+
+
 def _refined_labels(
-    view: View, probabilities: NDArray[np.float32], body: NDArray[np.bool_], refiner: BoneRefiner
+    view: View, scores: NDArray[np.float32], body: NDArray[np.bool_], refiner: BoneRefiner
 ) -> tuple[NDArray[np.uint8], NDArray[np.float32]]:
     """Return labels and confidence: bone or not from the refiner, which bone or organ from the network.
 
@@ -119,10 +147,8 @@ def _refined_labels(
     saw no bone its ranking of bones means little). A pixel the refiner calls not bone takes the most
     probable label that is not a bone.
     """
-    labels, confidence = _best_class(probabilities)
+    labels, confidence, others, other_probabilities = _network_labels(view, scores)
     network_bone = np.isin(labels, BONE_LABELS)
-    others = np.setdiff1d(np.arange(probabilities.shape[0]), BONE_LABELS)
-    other_probabilities = probabilities[others]  # few channels: cheaper than summing the bones
     bone_probability = np.clip(1.0 - other_probabilities.sum(axis=0), 0.0, 1.0)
     bone = refined_bone(refiner, view.counts, bone_probability, body, view.pixel_spacing_mm)
     added = bone & ~network_bone
@@ -145,8 +171,7 @@ def _view_anatomy(
     refiner: BoneRefiner,
     urine: NDArray[np.bool_] | None,
 ) -> ViewAnatomy:
-    probabilities = view_probabilities(view, scores)
-    labels, confidence = _refined_labels(view, probabilities, body, refiner)
+    labels, confidence = _refined_labels(view, scores, body, refiner)
     labels[~body] = region("background").label
     labels[body & (labels == region("background").label)] = region("soft_tissue").label
     landmarks = find_landmarks(view.counts, view.pixel_spacing_mm, body)
