@@ -2,7 +2,7 @@
 
 Detection works in pixels (its smoothing, minimum spot sizes and distances, and the classifier's
 32-pixel patches) and was built for whole-body views of :data:`NATIVE_SPACING_MM` pixels (the usual
-256 × 1024 matrix). A view with finer or coarser pixels (a 512 × 2048 or a 128 × 512 matrix) is
+1024 × 256 pixels, rows × columns). A view with finer or coarser pixels (2048 × 512, 512 × 128) is
 rebinned to :data:`DETECTION_SPACING_MM` for detection, conserving its counts: each pixel's counts
 are shared among the new pixels in proportion to the overlap of their areas, so that binning by a
 whole factor sums the counts and keeps Poisson statistics. The view's anatomy is taken over by
