@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pydicom
@@ -20,6 +21,7 @@ from bonescan.detect.grid import DetectionGrid, rebinned_counts
 from bonescan.detect.measure import SpotMeasures
 from bonescan.detect.model import Spot, SpotKind
 from bonescan.study import View, ViewName
+from tests.conftest import dciodvfy_errors
 
 
 def test_whole_factor_rebinning_sums_the_counts() -> None:
@@ -119,7 +121,20 @@ def _split_into_quarters(source: Path, target: Path) -> None:
     dataset.save_as(target)
 
 
-def test_a_scan_at_half_the_pixel_size_reads_as_the_same_scan(metastatic_case: Path, tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def native_and_halved(metastatic_case: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Any]:
+    """The simulated metastatic patient analysed as simulated (2.26 mm) and at 1.13 mm."""
+    from bonescan.assessment import analyze
+    from bonescan.io import load_study
+
+    fine = tmp_path_factory.mktemp("fine") / "fine.dcm"
+    _split_into_quarters(metastatic_case / "baseline.dcm", fine)
+    return analyze(load_study(metastatic_case / "baseline.dcm")), analyze(load_study(fine))
+
+
+def test_a_scan_at_half_the_pixel_size_reads_as_the_same_scan(
+    native_and_halved: tuple[Any, Any], tmp_path: Path
+) -> None:
     """The same findings, their probabilities within 0.001, the patient's within 0.01 and the BSI
     within 5%; hotspots at twice the row and column plus half a pixel, within one fine pixel. (The
     skeleton is labelled on the view as given, and its labels differ a little at bone edges.)
@@ -128,13 +143,8 @@ def test_a_scan_at_half_the_pixel_size_reads_as_the_same_scan(metastatic_case: P
     (probability 1.00, 20-56 likely findings; docs/performance.md).
     """
     from bonescan.analysis_files import write_analysis
-    from bonescan.assessment import analyze
-    from bonescan.io import load_study
 
-    fine = tmp_path / "fine.dcm"
-    _split_into_quarters(metastatic_case / "baseline.dcm", fine)
-    native = analyze(load_study(metastatic_case / "baseline.dcm"))
-    halved = analyze(load_study(fine))
+    native, halved = native_and_halved
     assert halved.study.views[0].shape == tuple(2 * n for n in native.study.views[0].shape)
     assert [j.label for j in halved.judged] == [j.label for j in native.judged]
     assert [j.metastasis_probability for j in halved.judged] == pytest.approx(
@@ -148,3 +158,24 @@ def test_a_scan_at_half_the_pixel_size_reads_as_the_same_scan(metastatic_case: P
     for got, want in zip(document["hotspots"], reference["hotspots"], strict=True):
         assert got["row"] == pytest.approx(2 * want["row"] + 0.5, abs=1.0)  # within a fine pixel
         assert got["column"] == pytest.approx(2 * want["column"] + 0.5, abs=1.0)
+
+
+def test_the_segmentation_of_a_fine_scan_lies_on_its_own_grid(
+    native_and_halved: tuple[Any, Any], tmp_path: Path, dciodvfy: str
+) -> None:
+    """The DICOM Segmentation of the 1.13 mm scan has its 2048 x 512 grid, every finding drawn; valid."""
+    from bonescan.analysis_files import write_analysis
+
+    halved = native_and_halved[1]
+    write_analysis(halved, tmp_path / "out", reports=["dicom"])
+    segmentation = pydicom.dcmread(tmp_path / "out" / "dicom" / "seg.dcm")
+    assert (segmentation.Rows, segmentation.Columns) == halved.study.views[0].shape
+    frames = segmentation.pixel_array
+    numbers = [
+        int(frame.SegmentIdentificationSequence[0].ReferencedSegmentNumber)
+        for frame in segmentation.PerFrameFunctionalGroupsSequence
+    ]
+    labels = {int(item.SegmentNumber): str(item.SegmentLabel) for item in segmentation.SegmentSequence}
+    finding_pixels = [int(frames[i].sum()) for i, n in enumerate(numbers) if labels[n].startswith("finding")]
+    assert finding_pixels and all(count > 0 for count in finding_pixels)
+    assert dciodvfy_errors(dciodvfy, tmp_path / "out" / "dicom" / "seg.dcm") == []
