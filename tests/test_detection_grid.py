@@ -146,6 +146,11 @@ def test_a_scan_at_half_the_pixel_size_reads_as_the_same_scan(
 
     native, halved = native_and_halved
     assert halved.study.views[0].shape == tuple(2 * n for n in native.study.views[0].shape)
+    # the reader is told, view by view (severity info), and not at the usual pixel size
+    noted = [check for check in halved.quality if check.code == "detection_grid"]
+    assert [check.view for check in noted] == [view.name for view in halved.study.views]
+    assert all("1.13 x 1.13 mm" in check.message and check.severity.value == "info" for check in noted)
+    assert not any(check.code == "detection_grid" for check in native.quality)
     assert [j.label for j in halved.judged] == [j.label for j in native.judged]
     assert [j.metastasis_probability for j in halved.judged] == pytest.approx(
         [j.metastasis_probability for j in native.judged], abs=1e-3

@@ -13,6 +13,7 @@ from bonescan.assessment.patient import LIKELY, load_patient_model, patient_feat
 from bonescan.classify.judge import JudgedFinding, judge_findings
 from bonescan.classify.model import FindingModel
 from bonescan.detect import Findings, detect
+from bonescan.detect.grid import grid_notes
 from bonescan.quantify.bsi import bone_scan_index
 from bonescan.study import Study
 
@@ -78,5 +79,5 @@ def analyze(
         super_scan=super_scan,
         primary=cancer,
         impression=text,
-        quality=study.quality,
+        quality=study.quality + grid_notes(study),
     )

@@ -26,9 +26,9 @@ from scipy import sparse
 from bonescan.anatomy.landmarks import Landmark, Landmarks
 from bonescan.anatomy.model import ViewAnatomy
 from bonescan.detect.model import Spot
-from bonescan.study import View
+from bonescan.study import QualityCheck, Severity, Study, View
 
-__all__ = ["DETECTION_SPACING_MM", "NATIVE_SPACING_MM", "DetectionGrid", "rebinned_counts"]
+__all__ = ["DETECTION_SPACING_MM", "NATIVE_SPACING_MM", "DetectionGrid", "grid_notes", "rebinned_counts"]
 
 _Pixel = TypeVar("_Pixel", np.uint8, np.bool_)
 
@@ -73,6 +73,11 @@ def rebinned_counts(
     return np.asarray(rebinned, dtype=np.float32), spacing
 
 
+def _native(view: View) -> bool:
+    low, high = NATIVE_SPACING_MM
+    return all(low <= spacing <= high for spacing in view.pixel_spacing_mm)
+
+
 def _centres(pixels_from: int, pixels_to: int) -> NDArray[np.intp]:
     """For each pixel of one grid, the pixel of the other grid (same length) its centre falls in."""
     index = np.floor((np.arange(pixels_from) + 0.5) * pixels_to / pixels_from).astype(np.intp)
@@ -97,8 +102,7 @@ class DetectionGrid:
     @classmethod
     def for_view(cls, view: View) -> DetectionGrid | None:
         """Return the view's detection grid, or None when detection takes the view as it is."""
-        low, high = NATIVE_SPACING_MM
-        if all(low <= spacing <= high for spacing in view.pixel_spacing_mm):
+        if _native(view):
             return None
         counts, spacing = rebinned_counts(view.counts, view.pixel_spacing_mm)
         return cls(view, replace(view, counts=counts, pixel_spacing_mm=spacing))
@@ -162,3 +166,20 @@ class DetectionGrid:
             core=None if spot.core is None else in_core,
             pixel_spacing_mm=self.view.pixel_spacing_mm,
         )
+
+
+def grid_notes(study: Study) -> tuple[QualityCheck, ...]:
+    """Return a note (severity info) for each view that detection searches on the 2.26 mm grid."""
+    low, high = NATIVE_SPACING_MM
+    return tuple(
+        QualityCheck(
+            "detection_grid",
+            Severity.INFO,
+            f"{view.name} view: pixels of {' x '.join(f'{mm:.2f}' for mm in view.pixel_spacing_mm)} mm, "
+            f"outside {low}-{high} mm: spots were searched on a {DETECTION_SPACING_MM} mm grid and are "
+            "reported on the view's own",
+            view.name,
+        )
+        for view in study.views
+        if not _native(view)
+    )
