@@ -326,7 +326,11 @@ def _super_scan_rule(rows: list[dict[str, Any]]) -> tuple[dict[str, Any], np.nda
     return rule, flagged
 
 
-def _patient_rows(cohorts: list[Path], workers: int) -> list[dict[str, Any]]:
+def _patient_rows(cohorts: list[Path], workers: int, rows_file: Path | None) -> list[dict[str, Any]]:
+    """Return the rows of an earlier run (``rows_file``), or analyse every baseline of ``cohorts``."""
+    if rows_file is not None:
+        rows: list[dict[str, Any]] = json.loads(rows_file.read_text())
+        return rows
     cases = sorted(
         case for cohort in cohorts for case in cohort.glob("case*") if (case / "baseline.dcm").exists()
     )
@@ -357,7 +361,7 @@ def fit_patient(cohorts: list[Path], workers: int, penalty: float, rows_file: Pa
     With ``rows_file`` (the ``patient-rows.json`` an earlier run wrote for the same cohorts), the
     analysis is not run again.
     """
-    rows = json.loads(rows_file.read_text()) if rows_file is not None else _patient_rows(cohorts, workers)
+    rows = _patient_rows(cohorts, workers, rows_file)
     x = np.array([row["features"] for row in rows])
     y = np.array([row["metastatic"] for row in rows], dtype=float)
     mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-6
@@ -394,7 +398,7 @@ def refit_super_scan_rule(cohorts: list[Path], workers: int, rows_file: Path | N
     training and records the rule's under ``super_scan_rule``. With ``rows_file`` (the
     ``super-scan-rows.json`` an earlier run wrote for the same cohorts), the analysis is not run again.
     """
-    rows = json.loads(rows_file.read_text()) if rows_file is not None else _patient_rows(cohorts, workers)
+    rows = _patient_rows(cohorts, workers, rows_file)
     rule, flagged = _super_scan_rule(rows)
     shipped = load_patient_model()
     rule_keys = {"super_scans", "flagged_as_super_scan", "flagged_metastatic", "super_scan_rule"}

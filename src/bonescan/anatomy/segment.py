@@ -16,6 +16,7 @@ the reason (cut off at an image edge, or not found), rather than guessed.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 
 import numpy as np
@@ -93,13 +94,19 @@ def _region_status(
     return statuses
 
 
-def _best_class(probabilities: NDArray[np.float32]) -> tuple[NDArray[np.uint8], NDArray[np.float32]]:
-    """Return the most probable class and its probability per pixel (one pass per class: fast)."""
-    best = probabilities[0].copy()
+def _best_class(
+    probabilities: Iterable[NDArray[np.float32]],
+) -> tuple[NDArray[np.uint8], NDArray[np.float32]]:
+    """Return the most probable class and its probability per pixel (one pass per class: fast).
+
+    ``probabilities`` gives one array per class, in class order: a stack, or a stream of them.
+    """
+    classes = iter(probabilities)
+    best = np.array(next(classes), dtype=np.float32)
     labels = np.zeros(best.shape, dtype=np.uint8)
-    for index in range(1, probabilities.shape[0]):
-        better = probabilities[index] > best
-        np.copyto(best, probabilities[index], where=better)
+    for index, channel in enumerate(classes, start=1):
+        better = channel > best
+        np.copyto(best, channel, where=better)
         labels[better] = index
     return labels, best
 
@@ -120,20 +127,17 @@ def _network_labels(
     """
     probabilities = _softmax(scores)
     others = np.setdiff1d(np.arange(probabilities.shape[0]), BONE_LABELS)
+    place = {int(label): position for position, label in enumerate(others)}
     other_probabilities = np.empty((others.size, *view.shape), dtype=np.float32)
-    labels = np.zeros(view.shape, dtype=np.uint8)
-    best = np.zeros(view.shape, dtype=np.float32)
+
+    def keeping_the_non_bones(channels: Iterable[NDArray[np.float32]]) -> Iterator[NDArray[np.float32]]:
+        for index, channel in enumerate(channels):
+            if index in place:
+                other_probabilities[place[index]] = channel
+            yield channel
+
     channels = from_canonical_channels(probabilities, view.shape, view.pixel_spacing_mm)
-    for index, channel in enumerate(channels):
-        if index == 0:
-            best[...] = channel
-        else:
-            better = channel > best
-            np.copyto(best, channel, where=better)
-            labels[better] = index
-        kept = np.searchsorted(others, index)
-        if kept < others.size and others[kept] == index:
-            other_probabilities[kept] = channel
+    labels, best = _best_class(keeping_the_non_bones(channels))
     return labels, best, others, other_probabilities
 
 

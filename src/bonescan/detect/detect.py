@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 
 from bonescan.anatomy.model import Anatomy
-from bonescan.detect.grid import DETECTION_SPACING_MM, DetectionGrid
+from bonescan.detect.grid import DetectionGrid
 from bonescan.detect.model import Findings, Spot
 from bonescan.detect.pairing import pair_spots
 from bonescan.detect.reference import normal_uptake
@@ -42,19 +42,12 @@ def detect(study: Study, anatomy: Anatomy) -> Findings:
         if view_anatomy is None:
             continue
         grid = DetectionGrid.for_view(view)
-        if grid is None:
-            normal = normal_uptake(view, view_anatomy)
-            spots[view.name] = find_spots(view, view_anatomy, normal)
-        else:
-            logger.info(
-                "%s view: %.2f x %.2f mm pixels, searched on a %.2f mm grid",
-                view.name,
-                *view.pixel_spacing_mm,
-                DETECTION_SPACING_MM,
-            )
-            on_grid = grid.anatomy(view_anatomy)
-            normal = normal_uptake(grid.grid, on_grid)
-            spots[view.name] = [grid.spot(spot) for spot in find_spots(grid.grid, on_grid, normal)]
+        searched, searched_anatomy = (
+            (view, view_anatomy) if grid is None else (grid.grid, grid.anatomy(view_anatomy))
+        )
+        normal = normal_uptake(searched, searched_anatomy)
+        found = find_spots(searched, searched_anatomy, normal)
+        spots[view.name] = found if grid is None else [grid.spot(spot) for spot in found]
         references[view.name] = normal.reference
     views = {view.name: view for view in study.views}
     bodies = {view.view: view.body for view in anatomy.views}

@@ -43,7 +43,11 @@ def _pixels_out(pixels_in: int, spacing_in: float) -> int:
 
 
 def _overlap(pixels_in: int, pixels_out: int) -> sparse.csr_matrix:
-    """Return the (out × in) matrix of the share of each input pixel that falls in each output pixel."""
+    """Return the (out × in) matrix of the share of each input pixel that falls in each output pixel.
+
+    Not :func:`bonescan.anatomy.grid.resample`: it interpolates (a triangle footprint, rows summing
+    to 1), which would blur counts across pixels and not sum a whole-factor binning exactly.
+    """
     scale = pixels_out / pixels_in  # output pixels per input pixel
     rows, columns, shares = [], [], []
     for source in range(pixels_in):
@@ -111,9 +115,14 @@ class DetectionGrid:
         (rows_in, columns_in), (rows_out, columns_out) = self.view.shape, self.grid.shape
         return rows_out / rows_in, columns_out / columns_in
 
-    def _to_grid(self, mask: NDArray[_Pixel]) -> NDArray[_Pixel]:
+    @cached_property
+    def _grid_to_stored(self) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+        """For each row and each column of the detection grid, the view's row and column it falls in."""
         (rows_in, columns_in), (rows_out, columns_out) = self.view.shape, self.grid.shape
-        return mask[np.ix_(_centres(rows_out, rows_in), _centres(columns_out, columns_in))]
+        return _centres(rows_out, rows_in), _centres(columns_out, columns_in)
+
+    def _to_grid(self, mask: NDArray[_Pixel]) -> NDArray[_Pixel]:
+        return mask[np.ix_(*self._grid_to_stored)]
 
     def anatomy(self, anatomy: ViewAnatomy) -> ViewAnatomy:
         """Return the view's anatomy on the detection grid (labels by nearest neighbour)."""
