@@ -52,9 +52,7 @@ from bonescan.assessment.patient import (
     kidney_over_bone,
     load_patient_model,
     patient_features,
-    super_scan_call,
     super_scan_score,
-    super_scan_signs_reached,
 )
 from bonescan.classify.features import FEATURE_NAMES, feature_matrix
 from bonescan.classify.model import NORMAL, load_finding_model
@@ -66,7 +64,8 @@ from bonescan.regions import bone_regions, mass_fraction
 logger = logging.getLogger("train_findings")
 SUPER_SCAN_MARGIN = 0.01
 _LIKELY_COUNT = PATIENT_FEATURES.index("log_likely_count")
-WEIGHTS = Path(__file__).resolve().parent.parent / "src" / "bonescan" / "classify" / "weights"
+REPOSITORY = Path(__file__).resolve().parent.parent
+WEIGHTS = REPOSITORY / "src" / "bonescan" / "classify" / "weights"
 
 
 def _size(match: dict[str, Any] | None) -> list[float]:
@@ -306,18 +305,9 @@ def _super_scan_rule(rows: list[dict[str, Any]]) -> tuple[dict[str, Any], np.nda
         "super_scan_max_kidney": float(kidneys[superscan].max()) * (1.0 + SIGN_MARGIN),
         "super_scan_involvement": min(float(np.mean(true[superscan]) / (100.0 * axial_mass)), 1.0),
     }
+    candidate = dataclasses.replace(load_patient_model(), **rule)  # the shipped model with this rule
     flagged = np.array(
-        [
-            super_scan_signs_reached(a, k, rule["super_scan_min_axial"], rule["super_scan_max_kidney"])
-            and super_scan_call(
-                value,
-                count,
-                rule["super_scan_threshold"],
-                rule["super_scan_max_likely"],
-                rule["super_scan_many_margin"],
-            )
-            for a, k, value, count in zip(axial, kidneys, score, likely, strict=True)
-        ]
+        [candidate.calls_super_scan(a, k, count) for a, k, count in zip(axial, kidneys, likely, strict=True)]
     )
     rule["super_scan_probability"] = float((metastatic[flagged].sum() + 1.0) / (flagged.sum() + 2.0))
     logger.info(
@@ -340,7 +330,7 @@ def _patient_rows(cohorts: list[Path], workers: int, rows_file: Path | None) -> 
 
 def _write_patient_model(model: PatientModel, rows: list[dict[str, Any]], rows_name: str) -> None:
     (WEIGHTS / "patient.json").write_text(json.dumps(model.to_json(), indent=1) + "\n")
-    cache = WEIGHTS.parent.parent.parent.parent / ".cache" / "findings"
+    cache = REPOSITORY / ".cache" / "findings"
     cache.mkdir(parents=True, exist_ok=True)
     (cache / rows_name).write_text(json.dumps(rows))
 

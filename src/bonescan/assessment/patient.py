@@ -191,17 +191,20 @@ class PatientModel:
         return super_scan_score(axial, kidneys, self.super_scan_kidney_weight)
 
     def is_super_scan(self, references: Sequence[UptakeReference], likely: int = 0) -> bool:
-        """Return whether the super-scan rule fires.
+        """Return whether the super-scan rule fires on a study (:meth:`calls_super_scan`)."""
+        return self.calls_super_scan(*self.super_scan_signs(references), likely)
+
+    def calls_super_scan(self, axial_ratio: float, kidney_ratio: float, likely: int = 0) -> bool:
+        """Return whether the super-scan rule fires on these two signs.
 
         Each sign reaches its own bound (:func:`super_scan_signs_reached`), and the score reaches
         :attr:`super_scan_threshold`, plus :attr:`super_scan_many_margin` when the study has more
         than :attr:`super_scan_max_likely` ``likely`` findings (metastasis probability of 0.5 or more).
         """
-        axial, kidneys = self.super_scan_signs(references)
         return super_scan_signs_reached(
-            axial, kidneys, self.super_scan_min_axial, self.super_scan_max_kidney
+            axial_ratio, kidney_ratio, self.super_scan_min_axial, self.super_scan_max_kidney
         ) and super_scan_call(
-            super_scan_score(axial, kidneys, self.super_scan_kidney_weight),
+            super_scan_score(axial_ratio, kidney_ratio, self.super_scan_kidney_weight),
             likely,
             self.super_scan_threshold,
             self.super_scan_max_likely,
