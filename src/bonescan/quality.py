@@ -1,8 +1,10 @@
 """Quality checks of a loaded study, each with a severity.
 
 The checks: a missing view, low total counts, an uptake interval that is unknown or outside 2–6 hours,
-saturated or clipped pixels, a body cut off at the head or the feet, and an export that holds display
-levels instead of counts. They describe the study; they never change it.
+saturated or clipped pixels, a body cut off at the head or the feet, an export that holds display
+levels instead of counts, and pixel values whose noise says they are counts times a factor, or
+filtered (:mod:`bonescan.noise`). They describe the study; they never change it (detection divides
+scaled values by their factor itself).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from bonescan._body import body_extent
+from bonescan.noise import CountScale
 from bonescan.study import PixelValues, QualityCheck, Severity, Study, View, ViewName
 
 __all__ = [
@@ -44,8 +47,8 @@ def _missing_view(study: Study) -> list[QualityCheck]:
     ]
 
 
-def _counts(view: View) -> list[QualityCheck]:
-    total = view.total_counts
+def _counts(view: View, scale: CountScale) -> list[QualityCheck]:
+    total = view.total_counts / scale.divisor
     if total < SEVERELY_LOW_COUNTS:
         severity = Severity.SEVERE
     elif total < LOW_COUNTS:
@@ -81,6 +84,24 @@ def _uptake(study: Study) -> list[QualityCheck]:
             "bone-to-background contrast and lesion extent differ from a standard read",
         )
     ]
+
+
+def _noise(view: View, scale: CountScale) -> list[QualityCheck]:
+    if scale.scaled:
+        message = (
+            f"{view.name} view: pixel values are {scale.values_per_count:.4g} times counts, as their "
+            f"Poisson noise shows; detection read them as counts (values divided by {scale.divisor:.4g})"
+        )
+        return [QualityCheck("values_not_counts", Severity.WARNING, message, view.name)]
+    if scale.neighbour_correlation is None or scale.white:
+        return []
+    message = (
+        f"{view.name} view: the noise of neighbouring pixels is correlated "
+        f"(r = {scale.neighbour_correlation:.2f}, raw counts about -0.17): the image was filtered or "
+        "interpolated, or has no noise; detection takes its values as counts, so the significance "
+        "of faint spots may be misjudged"
+    )
+    return [QualityCheck("noise_not_white", Severity.WARNING, message, view.name)]
 
 
 def _clipping(view: View, pixel_values: PixelValues) -> list[QualityCheck]:
@@ -145,8 +166,10 @@ def check_quality(study: Study) -> tuple[QualityCheck, ...]:
     """Run every quality check on ``study`` and return what they found, most severe first."""
     checks = _missing_view(study) + _display_values(study) + _uptake(study)
     for view in study.views:
+        scale = view.count_scale
+        checks += _noise(view, scale)
         if study.pixel_values is PixelValues.COUNTS:
-            checks += _counts(view)
+            checks += _counts(view, scale)
         checks += _clipping(view, study.pixel_values) + _cut_off(view)
     order = {Severity.SEVERE: 0, Severity.WARNING: 1, Severity.INFO: 2}
     return tuple(sorted(checks, key=lambda check: order[check.severity]))

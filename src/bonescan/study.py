@@ -19,11 +19,14 @@ import dataclasses
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
+from functools import cached_property
 from pathlib import Path
 from typing import TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
+
+from bonescan.noise import CountScale, count_scale
 
 __all__ = [
     "Camera",
@@ -190,6 +193,11 @@ class View:
         """The grid size as (rows, columns)."""
         rows, columns = self.counts.shape
         return int(rows), int(columns)
+
+    @cached_property
+    def count_scale(self) -> CountScale:
+        """What the noise of the pixel values says about them (:mod:`bonescan.noise`), worked out once."""
+        return count_scale(self.counts)
 
     @property
     def total_counts(self) -> float:

@@ -1,11 +1,14 @@
 """``detect``: every hot and cold spot of a study, paired across views into findings.
 
-A view whose pixels are far from 2.26 mm is searched on a 2.26 mm grid (:mod:`bonescan.detect.grid`).
+A view whose pixels are far from 2.26 mm is searched on a 2.26 mm grid (:mod:`bonescan.detect.grid`);
+a view whose values are counts times a factor, as its noise shows (:mod:`bonescan.noise`), is
+searched with its values divided by that factor.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from bonescan.anatomy.model import Anatomy
 from bonescan.detect.grid import DetectionGrid
@@ -13,11 +16,20 @@ from bonescan.detect.model import Findings, Spot
 from bonescan.detect.pairing import pair_spots
 from bonescan.detect.reference import normal_uptake
 from bonescan.detect.spots import find_spots
-from bonescan.study import Study, ViewName
+from bonescan.study import Study, View, ViewName
 
 __all__ = ["detect"]
 
 logger = logging.getLogger(__name__)
+
+
+def _as_counts(view: View) -> View:
+    """Return ``view`` with its values divided by the factor its noise shows, if any."""
+    scale = view.count_scale
+    if not scale.scaled:
+        return view
+    logger.info("%s view: values read as counts divided by %.4g", view.name, scale.divisor)
+    return replace(view, counts=view.counts / scale.divisor)
 
 
 def detect(study: Study, anatomy: Anatomy) -> Findings:
@@ -41,9 +53,10 @@ def detect(study: Study, anatomy: Anatomy) -> Findings:
         view_anatomy = anatomy.view(view.name)
         if view_anatomy is None:
             continue
-        grid = DetectionGrid.for_view(view)
+        counted = _as_counts(view)
+        grid = DetectionGrid.for_view(counted)
         searched, searched_anatomy = (
-            (view, view_anatomy) if grid is None else (grid.grid, grid.anatomy(view_anatomy))
+            (counted, view_anatomy) if grid is None else (grid.grid, grid.anatomy(view_anatomy))
         )
         normal = normal_uptake(searched, searched_anatomy)
         found = find_spots(searched, searched_anatomy, normal)
