@@ -255,6 +255,11 @@ def _fit_logistic(x: np.ndarray, y: np.ndarray, penalty: float) -> tuple[np.ndar
     return result.x[:-1], float(result.x[-1])
 
 
+def _super_scan_scores(axial: np.ndarray, kidneys: np.ndarray, weight: float) -> np.ndarray:
+    """Return each patient's :func:`~bonescan.assessment.patient.super_scan_score`."""
+    return np.array([super_scan_score(a, k, weight) for a, k in zip(axial, kidneys, strict=True)])
+
+
 def _kidney_weight(axial: np.ndarray, kidneys: np.ndarray, superscan: np.ndarray) -> float:
     """Return the kidney weight ``w`` that best separates the super scans from the others.
 
@@ -265,7 +270,7 @@ def _kidney_weight(axial: np.ndarray, kidneys: np.ndarray, superscan: np.ndarray
     candidates = np.round(np.arange(0.0, 3.0001, 0.01), 2)
     gaps = []
     for weight in candidates:
-        score = np.log(axial) - weight * np.log(kidneys)
+        score = _super_scan_scores(axial, kidneys, float(weight))
         gaps.append((score[superscan].min() - score[~superscan].max()) / math.hypot(1.0, weight))
     return float(candidates[int(np.argmax(gaps))])
 
@@ -289,7 +294,7 @@ def _super_scan_rule(rows: list[dict[str, Any]]) -> tuple[dict[str, Any], np.nda
     kidneys = np.maximum(kidneys, KIDNEY_FLOOR)
     axial = np.maximum(np.array([row["axial_ratio"] for row in rows]), 1e-3)
     weight = _kidney_weight(axial, kidneys, superscan)
-    score = np.array([super_scan_score(a, k, weight) for a, k in zip(axial, kidneys, strict=True)])
+    score = _super_scan_scores(axial, kidneys, weight)
     others, lowest = float(score[~superscan].max()), float(score[superscan].min())
     logger.info("super-scan score: highest of the others %.3f, lowest super scan %.3f", others, lowest)
     likely = np.array([round(float(np.expm1(row["features"][_LIKELY_COUNT]))) for row in rows])
