@@ -35,7 +35,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from scipy import stats
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -47,7 +46,7 @@ from bonescan.assessment.analyze import judged_findings
 from bonescan.assessment.patient import (
     KIDNEY_FLOOR,
     PATIENT_FEATURES,
-    SIGN_COVERAGE,
+    SIGN_MARGIN,
     PatientModel,
     axial_over_long_bones,
     kidney_over_bone,
@@ -276,18 +275,6 @@ def _kidney_weight(axial: np.ndarray, kidneys: np.ndarray, superscan: np.ndarray
     return float(candidates[int(np.argmax(gaps))])
 
 
-def _prediction_bound(values: np.ndarray, *, upper: bool) -> float:
-    """Return the one-sided ``SIGN_COVERAGE`` prediction bound of one new value of a log-normal sign.
-
-    ``exp(mean ± t · sd · sqrt(1 + 1/n))`` of the logarithms of the ``n`` ``values``, with Student's
-    ``t`` at ``SIGN_COVERAGE`` for ``n - 1`` degrees of freedom: where a new super scan's sign falls
-    beyond with a chance of ``1 - SIGN_COVERAGE``, if the signs are log-normal.
-    """
-    logs = np.log(values)
-    spread = stats.t.ppf(SIGN_COVERAGE, logs.size - 1) * logs.std(ddof=1) * math.sqrt(1 + 1 / logs.size)
-    return float(np.exp(logs.mean() + spread if upper else logs.mean() - spread))
-
-
 def _super_scan_rule(rows: list[dict[str, Any]]) -> tuple[dict[str, Any], np.ndarray]:
     """Fit the super-scan rule's fields of ``PatientModel`` on patient ``rows``; return them and the calls.
 
@@ -295,7 +282,7 @@ def _super_scan_rule(rows: list[dict[str, Any]]) -> tuple[dict[str, Any], np.nda
     no training patient without a super scan may reach the threshold: it lies midway between the
     highest of their scores and the lowest super scan's (just above the former when the two overlap),
     and a study with more likely findings than any training super scan must clear it by that gap.
-    Each sign's own bound: :func:`_prediction_bound` of the training super scans' signs. The
+    Each sign's own bound is the weakest sign of any training super scan, less ``SIGN_MARGIN``. The
     probability floor is the share of flagged training patients that are metastatic (one
     pseudo-count each way); the involvement, the super scans' mean true BSI over the axial mass.
     """
@@ -319,8 +306,8 @@ def _super_scan_rule(rows: list[dict[str, Any]]) -> tuple[dict[str, Any], np.nda
         "super_scan_kidney_weight": weight,
         "typical_kidney_to_bone": typical,
         "super_scan_max_likely": int(likely[superscan].max()),
-        "super_scan_min_axial": _prediction_bound(axial[superscan], upper=False),
-        "super_scan_max_kidney": _prediction_bound(kidneys[superscan], upper=True),
+        "super_scan_min_axial": float(axial[superscan].min()) * (1.0 - SIGN_MARGIN),
+        "super_scan_max_kidney": float(kidneys[superscan].max()) * (1.0 + SIGN_MARGIN),
         "super_scan_involvement": min(float(np.mean(true[superscan]) / (100.0 * axial_mass)), 1.0),
     }
     candidate = dataclasses.replace(load_patient_model(), **rule)  # the shipped model with this rule

@@ -15,13 +15,11 @@ would otherwise be excreted; the kidneys' activity above the soft tissue beside 
 bone's, :attr:`~bonescan.detect.model.UptakeReference.kidney_to_bone`). Neither sign may make up
 for the other's absence (:func:`super_scan_signs_reached`): the axial ratio must reach
 :attr:`PatientModel.super_scan_min_axial` and the kidneys stay at or below
-:attr:`PatientModel.super_scan_max_kidney` (poor renal function alone dims the kidneys, and a slim
-patient's spine stands high over the long bones). Each bound is where a new super scan's sign would
-fall beyond with a chance of 1 - :data:`SIGN_COVERAGE` only: a one-sided prediction bound from the
-training super scans' signs, log-normal (Student's t on the logarithms, for one new value). A
-third sign asks for more when the study shows many discrete lesions: with more likely findings
-than any training super scan showed (:attr:`PatientModel.super_scan_max_likely`), the score must
-clear the threshold by
+:attr:`PatientModel.super_scan_max_kidney`, each the weakest sign of any training super scan less
+:data:`SIGN_MARGIN` (poor renal function alone dims the kidneys, and a slim patient's spine stands
+high over the long bones). A third sign asks for more when the study shows many discrete lesions:
+with more likely findings than any training super scan showed
+(:attr:`PatientModel.super_scan_max_likely`), the score must clear the threshold by
 :attr:`PatientModel.super_scan_many_margin`, the gap that separated the training super scans from
 the other training patients. Extensive multifocal metastases with faint kidneys can reach the
 threshold; their lesions the BSI counts one by one. When it fires, the probability is at least
@@ -50,7 +48,7 @@ from bonescan.regions import region
 __all__ = [
     "KIDNEY_FLOOR",
     "PATIENT_FEATURES",
-    "SIGN_COVERAGE",
+    "SIGN_MARGIN",
     "PatientModel",
     "axial_over_long_bones",
     "kidney_over_bone",
@@ -74,9 +72,8 @@ PATIENT_FEATURES: tuple[str, ...] = (
 LIKELY = 0.5
 #: Kidneys fainter than this share of normal bone's activity count as this share (not seen at all).
 KIDNEY_FLOOR = 0.05
-#: The share of super scans whose each sign reaches its bound, by a log-normal fit of the training
-#: super scans' signs.
-SIGN_COVERAGE = 0.99
+#: How much weaker than in the weakest training super scan each sign may be (relative).
+SIGN_MARGIN = 0.05
 _AXIAL = ("thoracic_spine", "lumbar_spine", "pelvis_left", "pelvis_right", "sacrum")
 _LONG_BONES = ("femur_distal_left", "femur_distal_right", "tibia_fibula_left", "tibia_fibula_right")
 

@@ -3,9 +3,8 @@
 Such exports are not DICOM, so they carry no view, no spacing and often no counts. The caller says
 which view each image is and gives the pixel spacing. An 8-bit image (every JPEG, most PNGs) holds
 display grey levels, not counts, and is marked as such; a 16-bit or floating-point image is taken as
-counts. Either way, detection divides values that are counts times a factor by that factor, read from
-their noise (:mod:`bonescan.noise`). An export saved with the reading-station look (dark bone on
-white) is turned back to bright bone on black.
+counts. An export saved with the reading-station look (dark bone on white) is turned back to bright
+bone on black.
 """
 
 from __future__ import annotations
