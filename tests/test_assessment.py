@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from scipy import ndimage
 
 from bonescan import load_study
 from bonescan.anatomy.landmarks import Landmarks
@@ -22,7 +23,7 @@ from bonescan.classify.judge import JudgedFinding
 from bonescan.cli import cli
 from bonescan.detect.measure import SpotMeasures
 from bonescan.detect.model import Finding, Spot, SpotKind, UptakeReference
-from bonescan.detect.spots import _half_maximum_core
+from bonescan.detect.spots import _facial_or, _half_maximum_core
 from bonescan.quantify import bone_scan_index
 from bonescan.regions import mass_fraction, region
 from bonescan.study import ViewName
@@ -179,6 +180,26 @@ def test_real_scan_patient_probability_is_low(nm1_result: dict) -> None:
     assert patient["hotspot_count"] == 0
     assert "right knee and left knee" in patient["impression"]
     assert "prosthesis" not in patient["impression"]  # nothing says NM1 has one; its hips are alike
+
+
+def test_a_skull_spot_lying_mostly_on_the_face_is_facial() -> None:
+    """Three of four pixels on the facial bones: facial; two of four (not more than half): skull."""
+    face, skull = region("facial_mandible").label, region("skull").label
+    assert _facial_or("skull", np.array([face, face, face, skull], dtype=np.uint8)) == "facial_mandible"
+    assert _facial_or("skull", np.array([face, face, skull, skull], dtype=np.uint8)) == "skull"
+    assert _facial_or("cervical_spine", np.array([face] * 4, dtype=np.uint8)) == "cervical_spine"
+
+
+def test_real_scan_redrawn_with_blur_keeps_its_face_benign(shared_data: Path) -> None:
+    """NM1 blurred by one pixel and drawn again as Poisson counts: the bright top of the facial bones,
+    whose peak pixel is labelled skull, was called a skull metastasis (0.88) before the facial rule."""
+    study = load_study(shared_data / "nm1" / "NM1_UNC.dcm")
+    counts = np.random.default_rng(3).poisson(ndimage.gaussian_filter(study.views[0].counts, 1.0))
+    redrawn = dataclasses.replace(study, views=(dataclasses.replace(study.views[0], counts=counts),))
+    assessment = analyze(redrawn)
+    likely = [item.finding.region for item in assessment.judged if item.metastasis_probability >= 0.5]
+    assert not {"skull", "facial_mandible"} & set(likely)
+    assert assessment.metastasis_probability < 0.2
 
 
 def test_head_down_input_reports_positions_in_its_stored_grid(metastatic_case: Path, tmp_path: Path) -> None:

@@ -91,6 +91,19 @@ def _region_of(
 
 
 _ORGANS = {region(name).label: name for name in ("bladder", "kidney_left", "kidney_right")}
+_FACE = region("facial_mandible")
+
+
+def _facial_or(region_name: str, labels: NDArray[np.uint8]) -> str:
+    """Return the facial bones for a skull spot that lies mostly on them, else ``region_name``.
+
+    In a planar view the skull base and the orbits overlap the facial bones, so the labels' border
+    between them is uncertain; a spot whose peak falls just across it onto the skull while most of
+    it lies on the face is a facial spot (sinus, nasal and dental uptake are common and benign there).
+    """
+    if region_name == "skull" and float((labels == _FACE.label).mean()) > 0.5:
+        return _FACE.name
+    return region_name
 
 
 def _organ(labels: NDArray[np.uint8], peak_label: int) -> str | None:
@@ -121,7 +134,8 @@ def _make_spot(
     expected = float(background[rows, columns].sum())
     observed = float(view.counts[rows, columns].sum())
     pixel_mm2 = view.pixel_spacing_mm[0] * view.pixel_spacing_mm[1]
-    region_name = _region_of(normal, anatomy, geometry, int(rows[extreme]), int(columns[extreme]))
+    peak_region = _region_of(normal, anatomy, geometry, int(rows[extreme]), int(columns[extreme]))
+    region_name = _facial_or(peak_region, labels[rows, columns])
     hot = kind is SpotKind.HOT
     if hot:
         contrast = float(normal.contrast[rows, columns].max())
