@@ -154,8 +154,9 @@ class Acquisition:
     noise_key : int
         Distinguishes the Poisson noise of acquisitions that are otherwise the same.
     resolution_factor : float
-        Factor on the system FWHM for this acquisition's camera and collimator (1 for a modern LEHR
-        collimator, up to 1.5 for older cameras and general-purpose collimators).
+        Factor on the system FWHM for this acquisition's camera and collimator (0.8-1.5: from a sharp
+        camera with a high-resolution collimator, 6.2 mm at 5 cm, to older cameras and general-purpose
+        collimators, 11.7 mm at 5 cm; clinical systems are about 7-10 mm near the body).
     body_contour : bool
         The anterior detector follows the body's contour during the sweep; when it does not, it stays
         at the height of the patient's highest point (the feet or the abdomen), further from the rest.
@@ -329,7 +330,8 @@ def sample_acquisition(
     use (370-1110 MBq); the table speed (8-30 cm/min) follows the activity loosely (about 15 cm/min for
     700 MBq, as the square root of the activity, log-normal spread 0.5), as departments set it
     towards their own count targets. The
-    camera's resolution factor (1.0-1.5) stands for older cameras and general-purpose collimators;
+    camera's resolution factor (0.8-1.5) spans sharp high-resolution cameras to older cameras and
+    general-purpose collimators;
     40% of sweeps keep the anterior detector at one height instead of following the body's contour.
     """
     day = baseline_day + timedelta(days=days_from_baseline)
@@ -353,6 +355,6 @@ def sample_acquisition(
         scan_speed_cm_min=round(speed, 1),
         hours_since_void=float(rng.uniform(0.2, 1.5)),
         positioning=sample_positioning(rng, patient),
-        resolution_factor=round(float(rng.uniform(1.0, 1.5)), 3),
+        resolution_factor=round(float(rng.uniform(0.8, 1.5)), 3),
         body_contour=bool(rng.random() < 0.6),
     )

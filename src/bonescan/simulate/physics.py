@@ -28,7 +28,7 @@ Resolution
 ----------
 The collimator's FWHM grows with the distance from the collimator (:func:`fwhm_mm`); structures are
 blurred in five distance bins. Each acquisition scales the FWHM by its camera's resolution factor
-(1.0-1.5), and a sweep that keeps the anterior detector at one height adds the air between the body
+(0.8-1.5), and a sweep that keeps the anterior detector at one height adds the air between the body
 and the detector to the distance (see :func:`depth_bin`).
 """
 
