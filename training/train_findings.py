@@ -350,11 +350,19 @@ def _rule_description(rows: list[dict[str, Any]], flagged: np.ndarray) -> dict[s
     }
 
 
-def fit_patient(cohorts: list[Path], workers: int, penalty: float, rows_file: Path | None = None) -> None:
+def fit_patient(
+    cohorts: list[Path],
+    workers: int,
+    penalty: float,
+    rows_file: Path | None = None,
+    keep_super_scan_rule: bool = False,
+) -> None:
     """Fit the patient model, the BSI calibration and the super-scan rule on ``cohorts``.
 
     With ``rows_file`` (the ``patient-rows.json`` an earlier run wrote for the same cohorts), the
-    analysis is not run again.
+    analysis is not run again. With ``keep_super_scan_rule`` the shipped rule stays as it is (it was
+    fitted on more super scans by ``super-scan``; its signs do not depend on the finding classifier,
+    only its count of likely findings does).
     """
     rows = _patient_rows(cohorts, workers, rows_file)
     x = np.array([row["features"] for row in rows])
@@ -366,6 +374,11 @@ def fit_patient(cohorts: list[Path], workers: int, penalty: float, rows_file: Pa
     focal = ~np.array([row["super_scan"] for row in rows])
     calibration = float((raw[focal] * true[focal]).sum() / max((raw[focal] ** 2).sum(), 1e-9))
     rule, flagged = _super_scan_rule(rows)
+    described: dict[str, Any] = _rule_description(rows, flagged)
+    if keep_super_scan_rule:
+        shipped = load_patient_model()
+        rule = {key: getattr(shipped, key) for key in rule}
+        described = {"super_scan_rule": shipped.description.get("super_scan_rule")}
     model = PatientModel(
         mean=mean,
         scale=scale,
@@ -378,8 +391,8 @@ def fit_patient(cohorts: list[Path], workers: int, penalty: float, rows_file: Pa
             "trained_on": [str(c) for c in cohorts],
             "patients": len(rows),
             "metastatic": int(y.sum()),
-            **_rule_description(rows, flagged),
             "l2_penalty": penalty,
+            **described,
         },
     )
     logger.info("BSI calibration %.3f", calibration)
@@ -427,6 +440,7 @@ def main(argv: list[str] | None = None) -> None:
     third.add_argument("--workers", type=int, default=2)
     third.add_argument("--penalty", type=float, default=1e-2)
     third.add_argument("--rows", type=Path, help="reuse the patient-rows.json of an earlier run")
+    third.add_argument("--keep-super-scan-rule", action="store_true", help="keep the shipped rule")
     third.add_argument("cohorts", type=Path, nargs="+")
     fourth = stages.add_parser("super-scan")
     fourth.add_argument("--workers", type=int, default=2)
@@ -438,7 +452,7 @@ def main(argv: list[str] | None = None) -> None:
     elif args.stage == "fit":
         fit(args.data, args.epochs, args.seed, args.channels)
     elif args.stage == "patient":
-        fit_patient(args.cohorts, args.workers, args.penalty, args.rows)
+        fit_patient(args.cohorts, args.workers, args.penalty, args.rows, args.keep_super_scan_rule)
     else:
         refit_super_scan_rule(args.cohorts, args.workers, args.rows)
 
