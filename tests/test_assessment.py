@@ -23,7 +23,8 @@ from bonescan.classify.judge import JudgedFinding
 from bonescan.cli import cli
 from bonescan.detect.measure import SpotMeasures
 from bonescan.detect.model import Finding, Spot, SpotKind, UptakeReference
-from bonescan.detect.spots import _facial_or, _half_maximum_core
+from bonescan.detect.plausible import facial_or
+from bonescan.detect.spots import _half_maximum_core
 from bonescan.quantify import bone_scan_index
 from bonescan.regions import mass_fraction, region
 from bonescan.study import ViewName
@@ -185,9 +186,9 @@ def test_real_scan_patient_probability_is_low(nm1_result: dict) -> None:
 def test_a_skull_spot_lying_mostly_on_the_face_is_facial() -> None:
     """Three of four pixels on the facial bones: facial; two of four (not more than half): skull."""
     face, skull = region("facial_mandible").label, region("skull").label
-    assert _facial_or("skull", np.array([face, face, face, skull], dtype=np.uint8)) == "facial_mandible"
-    assert _facial_or("skull", np.array([face, face, skull, skull], dtype=np.uint8)) == "skull"
-    assert _facial_or("cervical_spine", np.array([face] * 4, dtype=np.uint8)) == "cervical_spine"
+    assert facial_or("skull", np.array([face, face, face, skull], dtype=np.uint8)) == "facial_mandible"
+    assert facial_or("skull", np.array([face, face, skull, skull], dtype=np.uint8)) == "skull"
+    assert facial_or("cervical_spine", np.array([face] * 4, dtype=np.uint8)) == "cervical_spine"
 
 
 def test_real_scan_redrawn_with_blur_keeps_its_face_benign(shared_data: Path) -> None:

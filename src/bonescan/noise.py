@@ -76,14 +76,19 @@ class CountScale:
     @property
     def scaled(self) -> bool:
         """Whether the values are counts multiplied by a factor that detection must take out."""
-        low, high = COUNTS_BAND
-        gain = self.values_per_count
-        return self.white and gain is not None and gain > 0 and not low <= gain <= high
+        return self.divisor != 1.0
 
     @property
     def divisor(self) -> float:
-        """What to divide the pixel values by to get counts (1 unless :attr:`scaled`)."""
-        return float(self.values_per_count) if self.scaled and self.values_per_count else 1.0
+        """What to divide the pixel values by to get counts.
+
+        The values per count when the noise is white and they lie outside :data:`COUNTS_BAND`, else 1.
+        """
+        low, high = COUNTS_BAND
+        gain = self.values_per_count
+        if self.white and gain is not None and gain > 0 and not low <= gain <= high:
+            return gain
+        return 1.0
 
 
 def _correlation(first: NDArray[np.float64], second: NDArray[np.float64]) -> float:

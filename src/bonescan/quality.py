@@ -12,7 +12,6 @@ from __future__ import annotations
 import numpy as np
 
 from bonescan._body import body_extent
-from bonescan.noise import CountScale
 from bonescan.study import PixelValues, QualityCheck, Severity, Study, View, ViewName
 
 __all__ = [
@@ -47,8 +46,8 @@ def _missing_view(study: Study) -> list[QualityCheck]:
     ]
 
 
-def _counts(view: View, scale: CountScale) -> list[QualityCheck]:
-    total = view.total_counts / scale.divisor
+def _counts(view: View) -> list[QualityCheck]:
+    total = view.total_counts / view.count_scale.divisor  # the counts the values stand for
     if total < SEVERELY_LOW_COUNTS:
         severity = Severity.SEVERE
     elif total < LOW_COUNTS:
@@ -86,7 +85,8 @@ def _uptake(study: Study) -> list[QualityCheck]:
     ]
 
 
-def _noise(view: View, scale: CountScale) -> list[QualityCheck]:
+def _noise(view: View) -> list[QualityCheck]:
+    scale = view.count_scale
     if scale.scaled:
         message = (
             f"{view.name} view: pixel values are {scale.values_per_count:.4g} times counts, as their "
@@ -166,10 +166,9 @@ def check_quality(study: Study) -> tuple[QualityCheck, ...]:
     """Run every quality check on ``study`` and return what they found, most severe first."""
     checks = _missing_view(study) + _display_values(study) + _uptake(study)
     for view in study.views:
-        scale = view.count_scale
-        checks += _noise(view, scale)
+        checks += _noise(view)
         if study.pixel_values is PixelValues.COUNTS:
-            checks += _counts(view, scale)
+            checks += _counts(view)
         checks += _clipping(view, study.pixel_values) + _cut_off(view)
     order = {Severity.SEVERE: 0, Severity.WARNING: 1, Severity.INFO: 2}
     return tuple(sorted(checks, key=lambda check: order[check.severity]))

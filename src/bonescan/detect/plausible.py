@@ -14,6 +14,9 @@ a hand, say). A spot takes the region labelled under its peak only if that regio
 Every other row limit has a margin of 5% of the body's length. Otherwise the spot takes the most
 frequent plausible bone label within :data:`SEARCH_RADIUS_PX` pixels, and if there is none, soft
 tissue (a spot that no bone can explain, such as urine on the skin).
+
+A skull spot that lies mostly on the facial bones is a facial spot (:func:`facial_or`): in a planar
+view the skull base and the orbits overlap the face, so the labels' border there is uncertain.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from numpy.typing import NDArray
 from bonescan.anatomy.landmarks import Landmarks
 from bonescan.regions import bone_regions, region, region_by_label
 
-__all__ = ["SEARCH_RADIUS_PX", "plausible_region"]
+__all__ = ["SEARCH_RADIUS_PX", "facial_or", "plausible_region"]
 
 SEARCH_RADIUS_PX = 15
 _MARGIN = 0.05
@@ -118,3 +121,16 @@ def plausible_region(
         ):
             return candidate
     return region("soft_tissue").label
+
+
+def facial_or(region_name: str, spot_labels: NDArray[np.uint8]) -> str:
+    """Return the facial bones for a skull spot that lies mostly on them, else ``region_name``.
+
+    A spot whose peak falls just across the uncertain border onto the skull while more than half of
+    its pixels (``spot_labels``) lie on the face is a facial spot (sinus, nasal and dental uptake are
+    common and benign there).
+    """
+    face = region("facial_mandible")
+    if region_name == "skull" and float((spot_labels == face.label).mean()) > 0.5:
+        return face.name
+    return region_name

@@ -38,7 +38,7 @@ from bonescan.anatomy.model import ViewAnatomy
 from bonescan.detect.measure import ViewGeometry, measure_spot, view_geometry
 from bonescan.detect.model import ORGAN_SHARE, Spot, SpotKind
 from bonescan.detect.patches import spot_patch
-from bonescan.detect.plausible import plausible_region
+from bonescan.detect.plausible import facial_or, plausible_region
 from bonescan.detect.reference import SMOOTHING_SIGMA_PX, NormalUptake
 from bonescan.regions import region, region_by_label
 from bonescan.study import View
@@ -81,29 +81,22 @@ def _z_map(normal: NormalUptake, local: bool = False) -> NDArray[np.float32]:
 
 
 def _region_of(
-    normal: NormalUptake, anatomy: ViewAnatomy, geometry: ViewGeometry, row: int, column: int
+    normal: NormalUptake,
+    anatomy: ViewAnatomy,
+    geometry: ViewGeometry,
+    pixels: tuple[NDArray[np.intp], NDArray[np.intp]],
+    peak: int,
 ) -> str:
+    """Return the region of a spot: the plausible label under its ``peak``-th pixel, or the face."""
+    row, column = int(pixels[0][peak]), int(pixels[1][peak])
     label = anatomy.labels[row, column] if normal.bone[row, column] else normal.nearest_label[row, column]
     checked = plausible_region(
         int(label), row, column, anatomy.labels, anatomy.landmarks, anatomy.body, geometry.body_length
     )
-    return region_by_label(checked).name
+    return facial_or(region_by_label(checked).name, anatomy.labels[pixels])
 
 
 _ORGANS = {region(name).label: name for name in ("bladder", "kidney_left", "kidney_right")}
-_FACE = region("facial_mandible")
-
-
-def _facial_or(region_name: str, labels: NDArray[np.uint8]) -> str:
-    """Return the facial bones for a skull spot that lies mostly on them, else ``region_name``.
-
-    In a planar view the skull base and the orbits overlap the facial bones, so the labels' border
-    between them is uncertain; a spot whose peak falls just across it onto the skull while most of
-    it lies on the face is a facial spot (sinus, nasal and dental uptake are common and benign there).
-    """
-    if region_name == "skull" and float((labels == _FACE.label).mean()) > 0.5:
-        return _FACE.name
-    return region_name
 
 
 def _organ(labels: NDArray[np.uint8], peak_label: int) -> str | None:
@@ -134,8 +127,7 @@ def _make_spot(
     expected = float(background[rows, columns].sum())
     observed = float(view.counts[rows, columns].sum())
     pixel_mm2 = view.pixel_spacing_mm[0] * view.pixel_spacing_mm[1]
-    peak_region = _region_of(normal, anatomy, geometry, int(rows[extreme]), int(columns[extreme]))
-    region_name = _facial_or(peak_region, labels[rows, columns])
+    region_name = _region_of(normal, anatomy, geometry, pixels, extreme)
     hot = kind is SpotKind.HOT
     if hot:
         contrast = float(normal.contrast[rows, columns].max())
