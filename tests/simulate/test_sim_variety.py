@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from bonescan.regions import REGIONS, RegionKind, region
+from bonescan.regions import REGIONS, RegionKind, region, region_by_label
 from bonescan.simulate import physics
 from bonescan.simulate.anatomy import Builder, Frame, trunk_half_width
 from bonescan.simulate.limbs import arm_points
@@ -25,6 +25,7 @@ from bonescan.simulate.patient import (
 )
 from bonescan.simulate.phantom import build_body
 from bonescan.simulate.realism import measure
+from bonescan.simulate.sampling import sample_spondylosis
 from bonescan.simulate.scan import SimulatedScan, simulate_scan
 from bonescan.simulate.texture import SOFT_SIGMA_MM, patient_field
 
@@ -252,3 +253,35 @@ def test_same_patient_same_bytes(patient_and_acquisition: tuple[Patient, Acquisi
     assert first.counts.tobytes() == second.counts.tobytes()
     assert first.expected.tobytes() == second.expected.tobytes()
     assert first.labels.tobytes() == second.labels.tobytes()
+
+
+def test_spondylosis_sits_at_the_corners_of_lower_vertebral_bodies(
+    patient_and_acquisition: tuple[Patient, Acquisition],
+) -> None:
+    patient, acquisition = patient_and_acquisition
+    body = build_body(patient, acquisition.positioning, 100.0)
+    drawn = [
+        finding for seed in range(300) for finding in sample_spondylosis(body, np.random.default_rng(seed))
+    ]
+    levels = [finding.cause.rsplit(" ", 1)[1] for finding in drawn]
+    assert {finding.kind for finding in drawn} == {"degenerative"}
+    assert not any(finding.malignant for finding in drawn)
+    assert set(levels) <= {f"T{k}" for k in range(8, 13)} | {f"L{k}" for k in range(1, 6)}
+    assert sum(level in ("L3", "L4", "L5") for level in levels) > 0.4 * len(levels)
+    spots = [spot for finding in drawn for spot in finding.spots]
+    assert all(body.bones[spot.host].name.startswith("vertebra_") for spot in spots)
+    assert all(abs(spot.u) >= 0.4 and abs(spot.v) >= 0.45 for spot in spots)  # a corner, next to a disc
+
+
+def test_spondylosis_shows_as_a_spot_on_the_spine(
+    patient_and_acquisition: tuple[Patient, Acquisition],
+) -> None:
+    patient, acquisition = patient_and_acquisition
+    body = build_body(patient, acquisition.positioning, 100.0)
+    finding = sample_spondylosis(body, np.random.default_rng(3))[0]
+    finding = replace(finding, id=1, spots=tuple(replace(spot, ratio=4.0) for spot in finding.spots))
+    scan = simulate_scan(patient, acquisition, (finding,), np.random.default_rng(5))
+    posterior = scan.expected[1] / np.maximum(scan.expected_without[1], 1e-6)
+    peak = np.unravel_index(int(np.argmax(posterior)), posterior.shape)
+    assert posterior[peak] > 1.2
+    assert region_by_label(int(scan.labels[1][peak])).name in ("thoracic_spine", "lumbar_spine")

@@ -33,7 +33,7 @@ from bonescan.study import (
 
 __all__ = ["CaseInfo", "write_acquisition"]
 
-SIMULATOR_VERSION = "4"
+SIMULATOR_VERSION = "5"
 
 
 @dataclass(frozen=True)

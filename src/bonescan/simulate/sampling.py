@@ -25,6 +25,7 @@ __all__ = [
     "sample_benign",
     "sample_kind",
     "sample_malignant",
+    "sample_spondylosis",
 ]
 
 #: Share of metastases by site (about 90% axial: spine, pelvis, ribs, skull, proximal femur/humerus).
@@ -63,8 +64,10 @@ _AXIAL_DIFFUSE = (
     "scapula_left",
     "scapula_right",
 )
+#: The benign look-alikes a patient may have; ``spondylosis`` gives findings of kind ``degenerative``.
 BENIGN_KINDS = (
     "degenerative",
+    "spondylosis",
     "fracture",
     "paget",
     "osteomyelitis",
@@ -72,7 +75,7 @@ BENIGN_KINDS = (
     "urine_contamination",
     "injection_site",
 )
-_BENIGN_WEIGHTS = (0.3, 0.2, 0.08, 0.07, 0.1, 0.12, 0.13)
+_BENIGN_WEIGHTS = (0.3, 0.25, 0.2, 0.08, 0.07, 0.1, 0.12, 0.13)
 
 
 def _regions(site: str, rng: np.random.Generator) -> str:
@@ -213,6 +216,60 @@ def _joint_spot(body: Body, index: int, rng: np.random.Generator, v: float) -> S
     return Spot(
         index, float(rng.uniform(-0.6, 0.6)), v, float(rng.uniform(7.0, 13.0)), float(rng.uniform(1.5, 3.0))
     )
+
+
+#: Vertebral levels where spondylosis (endplate osteophytes) shows, with their weights: mostly the
+#: lower lumbar spine, then the lower thoracic spine.
+_SPONDYLOSIS_LEVELS = {
+    "T8": 0.5,
+    "T9": 0.6,
+    "T10": 0.8,
+    "T11": 1.0,
+    "T12": 1.0,
+    "L1": 1.0,
+    "L2": 1.4,
+    "L3": 2.0,
+    "L4": 2.6,
+    "L5": 2.2,
+}
+
+
+def sample_spondylosis(body: Body, rng: np.random.Generator) -> list[Finding]:
+    """Endplate osteophytes of 1-3 vertebrae: a small flattish spot at a corner of the vertebral body.
+
+    The commonest benign spine finding of older patients, and the one that looks most like a solitary
+    vertebral metastasis on a planar scan: mild to moderate, at the lateral margin of the body next to
+    the disc (one side, or both in a third), often at more than one level.
+    """
+    names = list(_SPONDYLOSIS_LEVELS)
+    weights = np.array(list(_SPONDYLOSIS_LEVELS.values()))
+    count = int(rng.choice([1, 2, 3], p=[0.5, 0.3, 0.2]))
+    levels = rng.choice(names, size=count, replace=False, p=weights / weights.sum())
+    found = []
+    for level in sorted(str(name) for name in levels):
+        host = parts(body, name=f"vertebra_{level}")[0]
+        edge = float(rng.choice([-1.0, 1.0])) * float(rng.uniform(0.45, 0.85))
+        sides = [float(rng.choice([-1.0, 1.0]))]
+        if rng.random() < 0.35:
+            sides = [-1.0, 1.0]
+        spots = tuple(
+            Spot(
+                host,
+                side * float(rng.uniform(0.4, 0.85)),
+                edge,
+                float(rng.uniform(6.0, 10.0)),
+                float(math.exp(rng.uniform(math.log(2.0), math.log(6.0)))),
+                float(rng.uniform(0.5, 1.0)),
+            )
+            for side in sides
+        )
+        region = body.bones[host].region
+        found.append(
+            Finding(
+                0, "degenerative", f"spondylosis (endplate osteophytes) {level}", False, region, spots=spots
+            )
+        )
+    return found
 
 
 def _degenerative(body: Body, rng: np.random.Generator) -> list[Finding]:
@@ -439,6 +496,7 @@ def _injection(body: Body, rng: np.random.Generator) -> list[Finding]:
 
 _BENIGN: dict[str, Callable[[Body, np.random.Generator], list[Finding]]] = {
     "degenerative": _degenerative,
+    "spondylosis": sample_spondylosis,
     "fracture": _fracture,
     "paget": _paget,
     "osteomyelitis": _osteomyelitis,
