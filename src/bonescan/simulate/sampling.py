@@ -239,7 +239,7 @@ def sample_spondylosis(body: Body, rng: np.random.Generator) -> list[Finding]:
 
     The commonest benign spine finding of older patients, and the one that looks most like a solitary
     vertebral metastasis on a planar scan: mild to moderate, at the lateral margin of the body next to
-    the disc (one side, or both in a third), often at more than one level.
+    the disc (one side, or both in about a third), often at more than one level.
     """
     names = list(_SPONDYLOSIS_LEVELS)
     weights = np.array(list(_SPONDYLOSIS_LEVELS.values()))
