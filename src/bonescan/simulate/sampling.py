@@ -248,15 +248,14 @@ def sample_spondylosis(body: Body, rng: np.random.Generator) -> list[Finding]:
     found = []
     for level in sorted(str(name) for name in levels):
         host = parts(body, name=f"vertebra_{level}")[0]
-        edge = float(rng.choice([-1.0, 1.0])) * float(rng.uniform(0.45, 0.85))
-        sides = [float(rng.choice([-1.0, 1.0]))]
-        if rng.random() < 0.35:
-            sides = [-1.0, 1.0]
+        endplate = float(rng.choice([-1.0, 1.0])) * float(rng.uniform(0.45, 0.85))  # upper or lower
+        one_side = float(rng.choice([-1.0, 1.0]))
+        sides = [-1.0, 1.0] if rng.random() < 0.35 else [one_side]
         spots = tuple(
             Spot(
                 host,
                 side * float(rng.uniform(0.4, 0.85)),
-                edge,
+                endplate,
                 float(rng.uniform(6.0, 10.0)),
                 float(math.exp(rng.uniform(math.log(2.0), math.log(6.0)))),
                 float(rng.uniform(0.5, 1.0)),
