@@ -25,7 +25,7 @@ from bonescan.simulate.patient import (
 )
 from bonescan.simulate.phantom import build_body
 from bonescan.simulate.realism import measure
-from bonescan.simulate.sampling import sample_spondylosis
+from bonescan.simulate.sampling import sample_spondylosis, spondylosis_share
 from bonescan.simulate.scan import SimulatedScan, simulate_scan
 from bonescan.simulate.texture import SOFT_SIGMA_MM, patient_field
 
@@ -255,7 +255,7 @@ def test_same_patient_same_bytes(patient_and_acquisition: tuple[Patient, Acquisi
     assert first.labels.tobytes() == second.labels.tobytes()
 
 
-def test_spondylosis_sits_at_the_corners_of_lower_vertebral_bodies(
+def test_spondylosis_sits_next_to_the_discs_of_lower_vertebral_bodies(
     patient_and_acquisition: tuple[Patient, Acquisition],
 ) -> None:
     patient, acquisition = patient_and_acquisition
@@ -263,14 +263,47 @@ def test_spondylosis_sits_at_the_corners_of_lower_vertebral_bodies(
     drawn = [
         finding for seed in range(300) for finding in sample_spondylosis(body, np.random.default_rng(seed))
     ]
-    levels = [finding.cause.rsplit(" ", 1)[1] for finding in drawn]
+    levels = [finding.cause.rsplit(" ", 1)[1].split("/")[0] for finding in drawn]
     assert {finding.kind for finding in drawn} == {"degenerative"}
     assert not any(finding.malignant for finding in drawn)
     assert set(levels) <= {f"T{k}" for k in range(8, 13)} | {f"L{k}" for k in range(1, 6)}
     assert sum(level in ("L3", "L4", "L5") for level in levels) > 0.4 * len(levels)
     spots = [spot for finding in drawn for spot in finding.spots]
     assert all(body.bones[spot.host].name.startswith("vertebra_") for spot in spots)
-    assert all(abs(spot.u) >= 0.4 and abs(spot.v) >= 0.45 for spot in spots)  # a corner, next to a disc
+    assert all(abs(spot.v) >= 0.4 for spot in spots)  # at an endplate, next to a disc
+    assert all(abs(spot.u) >= 0.35 or spot.elongation < 0.65 for spot in spots)  # a corner, or a flat band
+    discs = [finding for finding in drawn if finding.cause.startswith("degenerative disc")]
+    assert 0.2 * len(drawn) < len(discs) < 0.6 * len(drawn)
+    for finding in discs:  # the two endplates that face one disc: lower of the upper, upper of the lower
+        upper, lower = finding.cause.rsplit(" ", 1)[1].split("/")
+        hosts = {body.bones[spot.host].name: spot.v for spot in finding.spots}
+        assert hosts.keys() == {f"vertebra_{upper}", f"vertebra_{lower}"}
+        assert hosts[f"vertebra_{upper}"] > 0 > hosts[f"vertebra_{lower}"]
+
+
+def test_older_patients_with_findings_have_spondylosis_more_often() -> None:
+    assert spondylosis_share(40.0) == 0.0
+    assert 0.2 < spondylosis_share(65.0) < spondylosis_share(75.0) <= 0.5
+    assert spondylosis_share(90.0) == 0.5
+
+
+def test_the_lordosis_brings_the_lower_lumbar_spine_nearer_the_anterior_camera(
+    patient_and_acquisition: tuple[Patient, Acquisition],
+) -> None:
+    patient, acquisition = patient_and_acquisition
+    rows = {}
+    for lordosis in (0.0, 27.0):
+        body = build_body(replace(patient, lordosis_mm=lordosis), acquisition.positioning, 100.0)
+        rows[lordosis] = {
+            b.name: (b.depth_ant, b.depth_post)
+            for b in body.bones
+            if b.name in ("vertebra_L1", "vertebra_L4")
+        }
+    straight, curved = rows[0.0], rows[27.0]
+    assert curved["vertebra_L4"][0] < straight["vertebra_L4"][0] - 5.0  # nearer the front
+    assert curved["vertebra_L4"][1] > straight["vertebra_L4"][1] + 5.0  # further from the back
+    assert curved["vertebra_L1"][0] > straight["vertebra_L1"][0] + 5.0
+    assert sum(straight["vertebra_L4"]) == pytest.approx(sum(curved["vertebra_L4"]))
 
 
 def test_spondylosis_shows_as_a_spot_on_the_spine(

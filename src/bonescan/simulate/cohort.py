@@ -39,7 +39,7 @@ from bonescan.simulate.findings import Finding
 from bonescan.simulate.output import CaseInfo, write_acquisition
 from bonescan.simulate.patient import Acquisition, sample_acquisition, sample_patient
 from bonescan.simulate.phantom import Body, build_body
-from bonescan.simulate.sampling import sample_benign, sample_malignant
+from bonescan.simulate.sampling import sample_benign, sample_malignant, sample_spondylosis, spondylosis_share
 from bonescan.simulate.scan import simulate_scan
 
 __all__ = ["MIX", "CohortConfig", "plan_labels", "simulate_case", "write_cohort"]
@@ -51,7 +51,15 @@ _PRIMARY = {
     "M": (("prostate", 0.60), ("lung", 0.20), ("myeloma", 0.08), ("kidney", 0.07), ("bladder", 0.05)),
     "F": (("breast", 0.65), ("lung", 0.20), ("myeloma", 0.07), ("thyroid", 0.05), ("kidney", 0.03)),
 }
-_STREAMS = {"patient": 1, "findings": 2, "acquisition": 3, "noise": 4, "evolve": 5, "catheter": 6}
+_STREAMS = {
+    "patient": 1,
+    "findings": 2,
+    "acquisition": 3,
+    "noise": 4,
+    "evolve": 5,
+    "catheter": 6,
+    "spondylosis": 7,
+}
 
 
 @dataclass(frozen=True)
@@ -150,12 +158,29 @@ def _draw_case(seed: int, number: int, label: str, catheters: float = CATHETER_S
     baseline = sample_acquisition(_rng(seed, number, "acquisition"), patient, baseline_day=day)
     body = build_body(patient, baseline.positioning, 100.0)
     findings = _draw_findings(_rng(seed, number, "findings"), body, label, primary)
+    spine = _rng(seed, number, "spondylosis")
+    if label != "normal" and spine.random() < spondylosis_share(patient.age_years):
+        findings = renumber([*findings, *_background_spondylosis(body, spine, findings)])
     catheter = _rng(seed, number, "catheter")
     if catheter.random() < catheters:
         findings = renumber([*findings, catheter_bag(body, catheter)])
         baseline = replace(baseline, hours_since_void=DRAINED_HOURS)
     info = CaseInfo(f"case{number:05d}", seed, patient, label, primary, tracer, course)
     return _Case(info, findings, baseline, body)
+
+
+def _background_spondylosis(
+    body: Body, rng: np.random.Generator, findings: tuple[Finding, ...]
+) -> list[Finding]:
+    """Draw age-related spondylosis besides a patient's other findings, at levels they do not use."""
+
+    def level(finding: Finding) -> str:
+        return finding.cause.rsplit(" ", 1)[1].split("/")[0]
+
+    taken = {level(f) for f in findings if f.kind == "degenerative"}
+    drawn = [f for f in sample_spondylosis(body, rng) if level(f) not in taken]
+    group = max((f.group or 0 for f in findings), default=0) + 1
+    return [replace(f, group=group) for f in drawn] if len(drawn) > 1 else drawn
 
 
 def _draw_findings(

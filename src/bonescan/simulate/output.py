@@ -33,7 +33,7 @@ from bonescan.study import (
 
 __all__ = ["CaseInfo", "write_acquisition"]
 
-SIMULATOR_VERSION = "5"
+SIMULATOR_VERSION = "6"
 
 
 @dataclass(frozen=True)
@@ -157,6 +157,8 @@ def _truth(
             "liver_excess": round(patient.liver, 3),
             "face_uptake_factor": round(patient.face_uptake, 3),
             "frontal_hyperostosis_uptake": round(patient.frontal_hyperostosis, 3),
+            "lumbar_lordosis_mm": patient.lordosis_mm,
+            "thoracic_kyphosis_mm": patient.kyphosis_mm,
         },
         "image": {
             "rows": int(scan.counts.shape[1]),

@@ -8,7 +8,7 @@ activity, uptake interval, scan speed, bladder filling, positioning on the table
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TypedDict
 
@@ -82,6 +82,10 @@ class Patient:
         Relative uptake of a thickened frontal inner table (hyperostosis frontalis interna), 0 for none.
     bone_scale : float
         Factor on the width and depth of every bone (frame size; men's bones are wider).
+    lordosis_mm : float
+        How far the apex of the lumbar lordosis (L3-L4) lies in front of a straight spine, in mm.
+    kyphosis_mm : float
+        How far the apex of the thoracic kyphosis (T6-T7) lies behind a straight spine, in mm.
     """
 
     sex: str
@@ -111,6 +115,8 @@ class Patient:
     face_uptake: float = 1.0
     frontal_hyperostosis: float = 0.0
     bone_scale: float = 1.0
+    lordosis_mm: float = 0.0
+    kyphosis_mm: float = 0.0
 
     @property
     def bmi(self) -> float:
@@ -256,7 +262,7 @@ def sample_patient(rng: np.random.Generator, sex: str | None = None) -> Patient:
     abduction = (float(rng.uniform(0.0, 12.0)), float(rng.uniform(0.0, 12.0)))
     elbow = (float(rng.uniform(4.0, 22.0)), float(rng.uniform(4.0, 22.0)))
     renal = _renal_function(rng, age)
-    return Patient(
+    patient = Patient(
         sex=chosen,
         age_years=round(age, 1),
         height_mm=round(height, 1),
@@ -276,6 +282,20 @@ def sample_patient(rng: np.random.Generator, sex: str | None = None) -> Patient:
         **_skull(rng, chosen, age),
         bone_scale=float(np.clip(rng.lognormal(0.0, 0.05) * (1.03 if chosen == "M" else 0.97), 0.88, 1.14)),
     )
+    lordosis, kyphosis = _spinal_curves(np.random.default_rng([patient.uptake_seed, 3]), age)
+    return replace(patient, lordosis_mm=lordosis, kyphosis_mm=kyphosis)
+
+
+def _spinal_curves(rng: np.random.Generator, age: float) -> tuple[float, float]:
+    """Draw the sagittal curves: lordosis 30-70 degrees, kyphosis 20-60 degrees rising with age.
+
+    A curve of angle theta over a length s lies about s * theta / 8 from its chord: the lumbar spine
+    (about 180 mm) 9-27 mm, the thoracic spine (about 280 mm) 12-37 mm. Drawn from their own
+    generator so that the patient's other draws are those of simulator version 5.
+    """
+    lordosis = float(rng.uniform(9.0, 27.0))
+    kyphosis = float(np.clip(rng.uniform(10.0, 25.0) + 0.3 * max(age - 50.0, 0.0), 10.0, 37.0))
+    return round(lordosis, 1), round(kyphosis, 1)
 
 
 def sample_positioning(rng: np.random.Generator, patient: Patient) -> Positioning:

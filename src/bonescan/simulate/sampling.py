@@ -26,6 +26,7 @@ __all__ = [
     "sample_kind",
     "sample_malignant",
     "sample_spondylosis",
+    "spondylosis_share",
 ]
 
 #: Share of metastases by site (about 90% axial: spine, pelvis, ribs, skull, proximal femur/humerus).
@@ -235,11 +236,14 @@ _SPONDYLOSIS_LEVELS = {
 
 
 def sample_spondylosis(body: Body, rng: np.random.Generator) -> list[Finding]:
-    """Endplate osteophytes of 1-3 vertebrae: a small flattish spot at a corner of the vertebral body.
+    """Spondylosis of 1-3 vertebral levels: endplate sclerosis and osteophytes next to a disc.
 
     The commonest benign spine finding of older patients, and the one that looks most like a solitary
-    vertebral metastasis on a planar scan: mild to moderate, at the lateral margin of the body next to
-    the disc (one side, or both in about a third), often at more than one level.
+    vertebral metastasis on a planar scan: mild to moderate uptake at the margin of a vertebral body
+    next to the disc, at more than one level in half. At a level, either osteophytes at a corner of
+    the body (one side, or both in about a third), or, in 45% above L5, the two endplates that face
+    the disc below (on one side, both, or as a band across the width), so that the uptake straddles
+    the disc. The spots lie inside the bone, whose edge clips them: image contrast mostly 1.2-1.8.
     """
     names = list(_SPONDYLOSIS_LEVELS)
     weights = np.array(list(_SPONDYLOSIS_LEVELS.values()))
@@ -248,27 +252,74 @@ def sample_spondylosis(body: Body, rng: np.random.Generator) -> list[Finding]:
     found = []
     for level in sorted(str(name) for name in levels):
         host = parts(body, name=f"vertebra_{level}")[0]
-        endplate = float(rng.choice([-1.0, 1.0])) * float(rng.uniform(0.45, 0.85))  # upper or lower
-        one_side = float(rng.choice([-1.0, 1.0]))
-        sides = [-1.0, 1.0] if rng.random() < 0.35 else [one_side]
-        spots = tuple(
-            Spot(
-                host,
-                side * float(rng.uniform(0.4, 0.85)),
-                endplate,
-                float(rng.uniform(6.0, 10.0)),
-                float(math.exp(rng.uniform(math.log(2.0), math.log(6.0)))),
-                float(rng.uniform(0.5, 1.0)),
-            )
-            for side in sides
-        )
-        region = body.bones[host].region
-        found.append(
-            Finding(
-                0, "degenerative", f"spondylosis (endplate osteophytes) {level}", False, region, spots=spots
-            )
-        )
+        below = _level_below(level)
+        if below is not None and rng.random() < 0.45:
+            spots, what = _disc_spots(body, host, below, rng), f"degenerative disc {level}/{below}"
+        else:
+            spots, what = _osteophyte_spots(host, rng), f"spondylosis (endplate osteophytes) {level}"
+        found.append(Finding(0, "degenerative", what, False, body.bones[host].region, spots=spots))
     return found
+
+
+def _level_below(level: str) -> str | None:
+    """Return the vertebra below ``level`` (T12 -> L1), or None for L5 (the sacrum follows it)."""
+    if level == "L5":
+        return None
+    return "L1" if level == "T12" else f"{level[0]}{int(level[1:]) + 1}"
+
+
+def _osteophyte_spots(host: int, rng: np.random.Generator) -> tuple[Spot, ...]:
+    endplate = float(rng.choice([-1.0, 1.0])) * float(rng.uniform(0.4, 0.65))  # upper or lower
+    one_side = float(rng.choice([-1.0, 1.0]))
+    sides = [-1.0, 1.0] if rng.random() < 0.35 else [one_side]
+    return tuple(
+        Spot(
+            host,
+            side * float(rng.uniform(0.35, 0.6)),
+            endplate,
+            float(rng.uniform(7.0, 11.0)),
+            _log_uniform(rng, 3.0, 9.0),
+            float(rng.uniform(0.5, 1.0)),
+        )
+        for side in sides
+    )
+
+
+def _log_uniform(rng: np.random.Generator, low: float, high: float) -> float:
+    return float(math.exp(rng.uniform(math.log(low), math.log(high))))
+
+
+def _disc_spots(body: Body, host: int, below: str, rng: np.random.Generator) -> tuple[Spot, ...]:
+    """Return spots on the lower endplate of ``host`` and the upper endplate of the vertebra ``below``."""
+    facing = ((host, 1.0), (parts(body, name=f"vertebra_{below}")[0], -1.0))
+    pick = rng.random()
+    if pick < 0.4:  # a band across the width
+        radius, ratio, flat = (
+            float(rng.uniform(11.0, 15.0)),
+            _log_uniform(rng, 2.5, 5.0),
+            float(rng.uniform(0.4, 0.6)),
+        )
+        return tuple(
+            Spot(part, 0.0, v * float(rng.uniform(0.5, 0.7)), radius, ratio, flat) for part, v in facing
+        )
+    sides = [-1.0, 1.0] if pick < 0.6 else [float(rng.choice([-1.0, 1.0]))]
+    radius, ratio = float(rng.uniform(7.0, 10.0)), _log_uniform(rng, 3.0, 8.0)
+    return tuple(
+        Spot(
+            part, side * float(rng.uniform(0.35, 0.6)), v * float(rng.uniform(0.45, 0.65)), radius, ratio, 0.7
+        )
+        for side in sides
+        for part, v in facing
+    )
+
+
+def spondylosis_share(age_years: float) -> float:
+    """Share of patients of ``age_years`` with visible spondylosis besides their other findings.
+
+    Rising by 1.5% a year from 45 to at most a half: degenerative uptake in the lower spine is common
+    on the bone scans of older patients, with or without metastases.
+    """
+    return float(np.clip(0.015 * (age_years - 45.0), 0.0, 0.5))
 
 
 def _degenerative(body: Body, rng: np.random.Generator) -> list[Finding]:

@@ -117,6 +117,32 @@ def _add_frontal_hyperostosis(b: Builder, head_t: float) -> None:
         )
 
 
+#: How far each lumbar body lies in front of the line from L1 to the sacrum, as a share of the
+#: patient's lordosis (the apex at L3-L4).
+_LORDOSIS_SHAPE = {1: 0.25, 2: 0.65, 3: 0.95, 4: 1.0, 5: 0.7}
+#: The same for the thoracic kyphosis, behind the line from T1 to T12 (the apex at T6-T7).
+_KYPHOSIS_SHAPE = {k: math.sin(math.pi * (k - 0.5) / 12.0) for k in range(1, 13)}
+
+
+def _curvature_shift(b: Builder, group: str, level: int) -> float:
+    """How far (mm) a thoracic or lumbar vertebra lies forward of the mean depth of its group.
+
+    The lumbar lordosis brings L3-L4 forward (nearer the anterior camera, further from the posterior
+    one) and takes L1 back; the thoracic kyphosis takes the mid-thoracic spine back and brings the
+    upper and lowest thoracic vertebrae forward. Each group's mean depth is that of a straight spine.
+    """
+    shape = _LORDOSIS_SHAPE if group == "L" else _KYPHOSIS_SHAPE
+    offset = shape[level] - sum(shape.values()) / len(shape)
+    return b.patient.lordosis_mm * offset if group == "L" else -b.patient.kyphosis_mm * offset
+
+
+def _shifted(depths: tuple[float, float], forward: float) -> tuple[float, float]:
+    """Depths below the anterior and posterior skin of a point moved ``forward`` mm (front depth >= 20 mm)."""
+    front, back = depths
+    move = min(forward, front - 20.0) if forward > 0 else max(forward, 20.0 - back)
+    return front - move, back + move
+
+
 def add_spine(b: Builder) -> None:
     """Vertebral bodies with their posterior arches and spinous processes, and the sacrum."""
     h = b.h
@@ -134,8 +160,9 @@ def add_spine(b: Builder) -> None:
             depths = (f * neck_t, (1 - f) * neck_t)
             arch = (0.75 * neck_t, 0.25 * neck_t)
         else:
-            depths = b.trunk_depths(y, f)
-            arch = b.trunk_depths(y, f + 0.14)
+            forward = _curvature_shift(b, group, k)
+            depths = _shifted(b.trunk_depths(y, f), forward)
+            arch = _shifted(b.trunk_depths(y, f + 0.14), forward)
         b.ellipsoid(
             f"vertebra_{name}",
             region,
