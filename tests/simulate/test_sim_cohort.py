@@ -222,3 +222,21 @@ def test_a_catheter_adds_its_bag_and_drains_the_bladder_and_changes_nothing_else
     assert with_bag.findings[:-1] == plain.findings  # its own random stream
     assert with_bag.baseline.hours_since_void == DRAINED_HOURS
     assert plain.baseline.hours_since_void > DRAINED_HOURS
+
+
+def test_spondylosis_is_drawn_besides_other_findings_of_older_patients_not_labelled_normal() -> None:
+    from bonescan.simulate import cohort
+
+    def spondylosis(case: Any) -> list[Any]:
+        return [f for f in case.findings if f.cause.startswith(("spondylosis", "degenerative disc"))]
+
+    drawn = {label: [cohort._draw_case(91, n, label) for n in range(1, 41)] for label in MIX}
+    assert not any(spondylosis(case) for case in drawn["normal"])
+    for label in ("benign", "metastatic"):
+        with_it = [case for case in drawn[label] if spondylosis(case)]
+        assert 4 <= len(with_it) <= 28, label
+        assert np.mean([c.info.patient.age_years for c in with_it]) > np.mean(
+            [c.info.patient.age_years for c in drawn[label]]
+        )
+    case = next(c for c in drawn["metastatic"] if spondylosis(c))
+    assert any(f.malignant for f in case.findings)  # besides the metastases
