@@ -36,3 +36,20 @@ class PatchNet(nn.Module):
     def forward(self, patch: torch.Tensor, features: torch.Tensor) -> torch.Tensor:
         """Return class scores (logits)."""
         return self.head(torch.cat([self.image(patch), features], dim=1))
+
+
+class Ensemble(nn.Module):
+    """Several nets trained with other seeds; scores are the log of their mean probabilities.
+
+    A softmax of these scores gives the members' mean class probabilities, so a reader of one net's
+    scores reads the ensemble unchanged.
+    """
+
+    def __init__(self, members: list[nn.Module]) -> None:
+        super().__init__()
+        self.members = nn.ModuleList(members)
+
+    def forward(self, patch: torch.Tensor, features: torch.Tensor) -> torch.Tensor:
+        """Return the log of the members' mean class probabilities."""
+        probabilities = torch.stack([torch.softmax(m(patch, features), dim=1) for m in self.members])
+        return torch.log(probabilities.mean(dim=0) + 1e-12)

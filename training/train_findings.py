@@ -161,6 +161,12 @@ def _train_patchnet(
     return net.eval()
 
 
+def _ensemble(nets: list[torch.nn.Module]) -> torch.nn.Module:
+    from patchnet import Ensemble
+
+    return Ensemble(nets).eval()
+
+
 def _export_onnx(net: torch.nn.Module, features: int, channels: int, path: Path) -> None:
     example = (torch.zeros(1, channels, PATCH_PX, PATCH_PX), torch.zeros(1, features))
     torch.onnx.export(
@@ -175,11 +181,14 @@ def _export_onnx(net: torch.nn.Module, features: int, channels: int, path: Path)
     )
 
 
-def fit(data: Path, epochs: int, seed: int, channels: int = 3) -> None:
+def fit(data: Path, epochs: int, seed: int, channels: int = 3, members: int = 1) -> None:
     """Fit the finding classifier on ``data`` and write it into the package.
 
     ``channels``: 3 for the main spot's patch alone, 6 to add the other view's (``extract`` keeps
     both; on development seed 5102 the six-channel model was no better, so 3 is shipped).
+    ``members``: more than 1 trains that many nets with seeds ``seed``, ``seed + 1``, ... and ships
+    their mean probabilities as one network (a calmer classifier: one net's call on a borderline
+    finding can turn with its training seed).
     """
     loaded = np.load(data)
     x, names = loaded["features"], loaded["classes"]
@@ -187,7 +196,11 @@ def fit(data: Path, epochs: int, seed: int, channels: int = 3) -> None:
     classes = tuple([NORMAL, *sorted(set(names.tolist()) - {NORMAL})])
     y = np.array([classes.index(name) for name in names])
     mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-6
-    net = _train_patchnet((x - mean) / scale, patches, y, len(classes), epochs, seed)
+    nets = [
+        _train_patchnet((x - mean) / scale, patches, y, len(classes), epochs, seed + k)
+        for k in range(members)
+    ]
+    net = nets[0] if members == 1 else _ensemble(nets)
     WEIGHTS.mkdir(parents=True, exist_ok=True)
     _export_onnx(net, x.shape[1], patches.shape[1], WEIGHTS / "findings.onnx")
     description = {
@@ -205,6 +218,7 @@ def fit(data: Path, epochs: int, seed: int, channels: int = 3) -> None:
             "class_counts": {name: int((y == index).sum()) for index, name in enumerate(classes)},
             "epochs": epochs,
             "seed": seed,
+            "members": members,
         },
     }
     (WEIGHTS / "findings.json").write_text(json.dumps(description, indent=1) + "\n")
@@ -436,6 +450,7 @@ def main(argv: list[str] | None = None) -> None:
     second.add_argument("--epochs", type=int, default=16)
     second.add_argument("--seed", type=int, default=0)
     second.add_argument("--channels", type=int, choices=(3, FINDING_PATCH_CHANNELS), default=3)
+    second.add_argument("--members", type=int, default=1, help="nets averaged (seeds seed, seed+1, ...)")
     third = stages.add_parser("patient")
     third.add_argument("--workers", type=int, default=2)
     third.add_argument("--penalty", type=float, default=1e-2)
@@ -450,7 +465,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.stage == "extract":
         extract(args.out, args.cohorts, args.workers)
     elif args.stage == "fit":
-        fit(args.data, args.epochs, args.seed, args.channels)
+        fit(args.data, args.epochs, args.seed, args.channels, args.members)
     elif args.stage == "patient":
         fit_patient(args.cohorts, args.workers, args.penalty, args.rows, args.keep_super_scan_rule)
     else:
