@@ -291,15 +291,15 @@ def test_the_lordosis_brings_the_lower_lumbar_spine_nearer_the_anterior_camera(
     patient_and_acquisition: tuple[Patient, Acquisition],
 ) -> None:
     patient, acquisition = patient_and_acquisition
-    rows = {}
+    depths = {}
     for lordosis in (0.0, 27.0):
         body = build_body(replace(patient, lordosis_mm=lordosis), acquisition.positioning, 100.0)
-        rows[lordosis] = {
+        depths[lordosis] = {
             b.name: (b.depth_ant, b.depth_post)
             for b in body.bones
             if b.name in ("vertebra_L1", "vertebra_L4")
         }
-    straight, curved = rows[0.0], rows[27.0]
+    straight, curved = depths[0.0], depths[27.0]
     assert curved["vertebra_L4"][0] < straight["vertebra_L4"][0] - 5.0  # nearer the front
     assert curved["vertebra_L4"][1] > straight["vertebra_L4"][1] + 5.0  # further from the back
     assert curved["vertebra_L1"][0] > straight["vertebra_L1"][0] + 5.0

@@ -83,9 +83,10 @@ class Patient:
     bone_scale : float
         Factor on the width and depth of every bone (frame size; men's bones are wider).
     lordosis_mm : float
-        How far the apex of the lumbar lordosis (L3-L4) lies in front of a straight spine, in mm.
+        How far the apex of the lumbar lordosis (L3-L4) lies in front of the chord from L1 to the
+        sacrum, in mm (the skeleton keeps the lumbar spine's mean depth).
     kyphosis_mm : float
-        How far the apex of the thoracic kyphosis (T6-T7) lies behind a straight spine, in mm.
+        How far the apex of the thoracic kyphosis (T6-T7) lies behind the chord from T1 to T12, in mm.
     """
 
     sex: str
@@ -287,10 +288,10 @@ def sample_patient(rng: np.random.Generator, sex: str | None = None) -> Patient:
 
 
 def _spinal_curves(rng: np.random.Generator, age: float) -> tuple[float, float]:
-    """Draw the sagittal curves: lordosis 30-70 degrees, kyphosis 20-60 degrees rising with age.
+    """Draw the sagittal curves: lordosis 30-70 degrees, kyphosis about 15-60 degrees, rising with age.
 
     A curve of angle theta over a length s lies about s * theta / 8 from its chord: the lumbar spine
-    (about 180 mm) 9-27 mm, the thoracic spine (about 280 mm) 12-37 mm. Drawn from their own
+    (about 180 mm) 9-27 mm, the thoracic spine (about 280 mm) 10-37 mm. Drawn from their own
     generator so that the patient's other draws are those of simulator version 5.
     """
     lordosis = float(rng.uniform(9.0, 27.0))

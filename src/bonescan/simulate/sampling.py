@@ -243,7 +243,7 @@ def sample_spondylosis(body: Body, rng: np.random.Generator) -> list[Finding]:
     next to the disc, at more than one level in half. At a level, either osteophytes at a corner of
     the body (one side, or both in about a third), or, in 45% above L5, the two endplates that face
     the disc below (on one side, both, or as a band across the width), so that the uptake straddles
-    the disc. The spots lie inside the bone, whose edge clips them: image contrast mostly 1.2-1.8.
+    the disc. The spots lie inside the bone, whose edge clips them: truth contrast mostly 1.2-1.9.
     """
     names = list(_SPONDYLOSIS_LEVELS)
     weights = np.array(list(_SPONDYLOSIS_LEVELS.values()))
