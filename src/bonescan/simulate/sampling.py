@@ -155,11 +155,7 @@ def _metastases(body: Body, rng: np.random.Generator, primary: str, count: int) 
         region = _regions(site, rng)
         radius = float(np.clip(rng.lognormal(math.log(11.0), 0.45), 6.0, 35.0))
         cold = lytic and rng.random() < 0.6
-        ratio = (
-            float(rng.uniform(0.05, 0.5))
-            if cold
-            else float(math.exp(rng.uniform(math.log(2.0), math.log(10.0))))
-        )
+        ratio = float(rng.uniform(0.05, 0.5)) if cold else _log_uniform(rng, 2.0, 10.0)
         kind = "lytic_metastasis" if cold else "metastasis"
         spot = replace(_spot_in(body, region, rng, radius, ratio), elongation=float(rng.uniform(0.7, 1.4)))
         found.append(Finding(0, kind, f"{primary} cancer metastasis", True, region, spots=(spot,)))

@@ -117,11 +117,16 @@ def _add_frontal_hyperostosis(b: Builder, head_t: float) -> None:
         )
 
 
+def _about_mean(shape: dict[int, float]) -> dict[int, float]:
+    mean = sum(shape.values()) / len(shape)
+    return {level: value - mean for level, value in shape.items()}
+
+
 #: How far each lumbar body lies in front of the line from L1 to the sacrum, as a share of the
-#: patient's lordosis (the apex at L3-L4).
-_LORDOSIS_SHAPE = {1: 0.25, 2: 0.65, 3: 0.95, 4: 1.0, 5: 0.7}
+#: patient's lordosis (the apex at L3-L4), less the mean over L1-L5.
+_LORDOSIS_OFFSET = _about_mean({1: 0.25, 2: 0.65, 3: 0.95, 4: 1.0, 5: 0.7})
 #: The same for the thoracic kyphosis, behind the line from T1 to T12 (the apex at T6-T7).
-_KYPHOSIS_SHAPE = {k: math.sin(math.pi * (k - 0.5) / 12.0) for k in range(1, 13)}
+_KYPHOSIS_OFFSET = _about_mean({k: math.sin(math.pi * (k - 0.5) / 12.0) for k in range(1, 13)})
 
 
 def _curvature_shift(b: Builder, group: str, level: int) -> float:
@@ -131,9 +136,9 @@ def _curvature_shift(b: Builder, group: str, level: int) -> float:
     one) and takes L1 back; the thoracic kyphosis takes the mid-thoracic spine back and brings the
     upper and lowest thoracic vertebrae forward. Each group's mean depth is that of a straight spine.
     """
-    shape = _LORDOSIS_SHAPE if group == "L" else _KYPHOSIS_SHAPE
-    offset = shape[level] - sum(shape.values()) / len(shape)
-    return b.patient.lordosis_mm * offset if group == "L" else -b.patient.kyphosis_mm * offset
+    if group == "L":
+        return b.patient.lordosis_mm * _LORDOSIS_OFFSET[level]
+    return -b.patient.kyphosis_mm * _KYPHOSIS_OFFSET[level]
 
 
 def _shifted(depths: tuple[float, float], forward: float) -> tuple[float, float]:
