@@ -38,6 +38,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from patchnet import Ensemble, PatchNet
 from truth_match import matching_truth, truth_class
 
 from bonescan import load_study
@@ -132,8 +133,6 @@ def extract(out: Path, cohorts: list[Path], workers: int) -> None:
 def _train_patchnet(
     x: np.ndarray, patches: np.ndarray, y: np.ndarray, classes: int, epochs: int, seed: int
 ) -> torch.nn.Module:
-    from patchnet import PatchNet
-
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     net = PatchNet(x.shape[1], classes, channels=patches.shape[1])
@@ -159,12 +158,6 @@ def _train_patchnet(
         schedule.step()
         logger.info("epoch %d loss %.4f", epoch + 1, float(loss.detach()))
     return net.eval()
-
-
-def _ensemble(nets: list[torch.nn.Module]) -> torch.nn.Module:
-    from patchnet import Ensemble
-
-    return Ensemble(nets).eval()
 
 
 def _export_onnx(net: torch.nn.Module, features: int, channels: int, path: Path) -> None:
@@ -200,7 +193,7 @@ def fit(data: Path, epochs: int, seed: int, channels: int = 3, members: int = 1)
         _train_patchnet((x - mean) / scale, patches, y, len(classes), epochs, seed + k)
         for k in range(members)
     ]
-    net = nets[0] if members == 1 else _ensemble(nets)
+    net = nets[0] if members == 1 else Ensemble(nets).eval()
     WEIGHTS.mkdir(parents=True, exist_ok=True)
     _export_onnx(net, x.shape[1], patches.shape[1], WEIGHTS / "findings.onnx")
     description = {
