@@ -24,7 +24,7 @@ from bonescan.analysis_files import write_analysis
 from bonescan.anatomy import segment as segment_study
 from bonescan.assessment import PrimaryCancer, analyze, result_document
 from bonescan.errors import BonescanError, InputError, OutputError
-from bonescan.evaluate import evaluate_anatomy, evaluate_findings
+from bonescan.evaluate import evaluate_anatomy, evaluate_defects, evaluate_findings
 from bonescan.io import load_study
 from bonescan.render import write_rendering
 from bonescan.report.outputs import REPORT_FORMATS, check_formats
@@ -265,6 +265,34 @@ def evaluate_findings_command(cohort: Path, limit: int | None, json_path: Path |
     if json_path is not None:
         document = json.dumps(figures.as_dict(), indent=2).encode()
         write_bytes_atomically(json_path, document)
+
+
+@evaluate.command(name="defects")
+@click.argument("cohort", type=click.Path(path_type=Path))
+@click.option("--seed", type=int, default=0, show_default=True, help="Seeds where the defects are cut.")
+@click.option("--limit", type=int, help="Use the first N cases only.")
+@click.option("--json", "json_path", type=click.Path(path_type=Path), help="Also write the figures here.")
+def evaluate_defects_command(cohort: Path, seed: int, limit: int | None, json_path: Path | None) -> None:
+    """Cut clear photopenic defects into a simulated cohort: how many are found, and false cold spots."""
+    figures = evaluate_defects(cohort, _analyze_study, seed=seed, limit=limit).as_dict()
+    defects = figures["defects"]
+    click.echo(
+        f"{figures['scans']} scans: {defects['found']} of {defects['of']} defects found "
+        f"({_share_text(defects['share'])}); {figures['false_cold_per_scan']} false cold finding(s) a scan"
+    )
+    for title, key in (("kept share", "by_kept_share"), ("region", "by_region")):
+        for name, entry in figures[key].items():
+            click.echo(f"  {title} {name:<24}{entry['found']}/{entry['of']}")
+    if json_path is not None:
+        write_bytes_atomically(json_path, json.dumps(figures, indent=2).encode())
+
+
+def _analyze_study(study: Study) -> dict[str, Any]:
+    return result_document(analyze(study))
+
+
+def _share_text(share: float | None) -> str:
+    return "none cut" if share is None else f"{share:.3f}"
 
 
 cli.add_command(simulate_command, name="simulate")

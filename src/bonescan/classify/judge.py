@@ -19,10 +19,18 @@
    :data:`SYMMETRIC_JOINT_LIKELIHOOD_RATIO`, and a malignant, indeterminate or prosthesis-related
    label becomes **degenerative** when the probability falls under :data:`LIKELY_METASTASIS` (a
    prosthesis shows on one side, not as like uptake at both joints).
-3. The ``metastasis_probability`` is the classifier's probability of a metastasis (hot) or a lytic
-   metastasis or myeloma (cold). The label is the most probable abnormal class; when that class holds
-   less than :data:`LABEL_CONFIDENCE` of the abnormal probability, the label is ``indeterminate``.
-4. The reasons are the measurements behind the judgement, in words (:mod:`bonescan.classify.reasons`).
+3. The ``metastasis_probability`` is the classifier's probability of a metastasis. The label is the
+   most probable abnormal class; when that class holds less than :data:`LABEL_CONFIDENCE` of the
+   abnormal probability, the label is ``indeterminate``.
+4. A cold spot (a photopenic defect: the bone there shows at most 0.65 times what the same place on
+   the other side, or the vertebrae above and below, show; :mod:`bonescan.detect.photopenia`) is not
+   scored by the classifier, which was trained on candidates of another kind. It is
+   **myeloma_or_lytic** with the fixed probability :data:`COLD_DEFECT_PROBABILITY`, unless it lies at
+   a joint with a hot spot beside it (within :data:`PROSTHESIS_GAP_MM`): a joint prosthesis's metal
+   core in its hot rim, **prosthesis_related**. The fixed probability is a reader's rule, not a
+   calibrated one: the simulator draws no benign photopenic causes (radiotherapy fields, bone infarcts,
+   metal in front of the bone) to calibrate it against.
+5. The reasons are the measurements behind the judgement, in words (:mod:`bonescan.classify.reasons`).
 """
 
 from __future__ import annotations
@@ -37,15 +45,17 @@ from numpy.typing import NDArray
 from bonescan.classify.features import feature_matrix
 from bonescan.classify.model import NORMAL, FindingModel, load_finding_model
 from bonescan.classify.reasons import reasons_for
-from bonescan.detect.model import URINE, Finding, SpotKind
+from bonescan.detect.model import URINE, Finding, Spot, SpotKind
 from bonescan.detect.patches import finding_patch
 
 __all__ = [
+    "COLD_DEFECT_PROBABILITY",
     "JOINT_ASYMMETRY",
     "JOINT_CONTRAST",
     "LABEL_CONFIDENCE",
     "LIKELY_METASTASIS",
     "NORMAL_CUTOFF",
+    "PROSTHESIS_GAP_MM",
     "SYMMETRIC_JOINT_LIKELIHOOD_RATIO",
     "JudgedFinding",
     "judge_findings",
@@ -62,6 +72,17 @@ _JOINT_MM = 15.0
 _JOINT_SIGNIFICANCE = 10.0
 LABEL_CONFIDENCE = 0.5
 SYMMETRIC_JOINT_LIKELIHOOD_RATIO = 0.25
+COLD_DEFECT_PROBABILITY = 0.3
+PROSTHESIS_GAP_MM = 10.0
+_PROSTHESIS_PROBABILITY = 0.05
+_COLD_REASON = (
+    "a photopenic defect in bone is most often a lytic metastasis or myeloma; radiotherapy, a bone "
+    "infarct or metal in front of the bone can look alike: correlate with radiographs or CT"
+)
+_PROSTHESIS_REASON = (
+    "a photopenic defect at a joint beside hot uptake: the metal of a joint prosthesis in the bone "
+    "reacting around it"
+)
 _MALIGNANT = ("metastasis", "myeloma_or_lytic")
 # Labels that symmetric joint uptake speaks against: a prosthesis shows on one side, as a cold core in
 # a hot rim, not as like uptake at both joints (and the scan alone cannot tell that one is there).
@@ -191,6 +212,40 @@ def _scored(finding: Finding, probabilities: dict[str, float], findings: Sequenc
     return JudgedFinding(finding, label, _malignant(probabilities), probabilities, reasons)
 
 
+def _gap_mm(cold: Spot, hot: Spot) -> float:
+    """Return the least distance between the pixels of two spots of one view, in mm."""
+    spacing = np.asarray(cold.pixel_spacing_mm)
+    a = np.column_stack([cold.rows, cold.columns]) * spacing
+    b = np.column_stack([hot.rows, hot.columns]) * spacing
+    return float(np.sqrt(((a[:, None, :] - b[None, :, :]) ** 2).sum(axis=2)).min())
+
+
+def _beside_hot_uptake(finding: Finding, findings: Sequence[Finding]) -> bool:
+    for view, cold in finding.spots.items():
+        for other in findings:
+            hot = other.spots.get(view)
+            if hot is None or hot.kind is not SpotKind.HOT or hot.organ is not None:
+                continue
+            if _gap_mm(cold, hot) <= PROSTHESIS_GAP_MM:
+                return True
+    return False
+
+
+def _cold_finding(finding: Finding, findings: Sequence[Finding]) -> JudgedFinding:
+    spot = finding.main
+    fewer = 1.0 - 1.0 / max(spot.local_contrast, 1.0)
+    measured = (
+        f"{fewer:.0%} fewer counts than the bone there would show (the same place on the other side, "
+        "or the vertebrae above and below)"
+    )
+    at_joint = spot.measures.joint_distance_mm <= _JOINT_MM
+    if at_joint and _beside_hot_uptake(finding, findings):
+        reasons = (_PROSTHESIS_REASON, measured, *reasons_for(finding, "prosthesis_related", findings))
+        return JudgedFinding(finding, "prosthesis_related", _PROSTHESIS_PROBABILITY, {}, reasons)
+    reasons = (measured, _COLD_REASON, *reasons_for(finding, "myeloma_or_lytic", findings))
+    return JudgedFinding(finding, "myeloma_or_lytic", COLD_DEFECT_PROBABILITY, {}, reasons)
+
+
 def _patches(findings: Sequence[Finding], size: int, channels: int) -> NDArray[np.float32]:
     stack = [finding_patch(finding, size, channels) for finding in findings]
     return np.stack(stack) if stack else np.zeros((0, channels, size, size), dtype=np.float32)
@@ -219,6 +274,9 @@ def judge_findings(findings: Sequence[Finding], model: FindingModel | None = Non
     for finding, row in zip(findings, scores, strict=True):
         if finding.main.organ is not None:
             judged.append(_organ_finding(finding))
+            continue
+        if finding.kind is SpotKind.COLD:
+            judged.append(_cold_finding(finding, findings))
             continue
         probabilities = {name: float(value) for name, value in zip(chosen.classes, row, strict=True)}
         if probabilities[NORMAL] >= NORMAL_CUTOFF:

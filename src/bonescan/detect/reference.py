@@ -18,6 +18,11 @@ opening of the view (smoothed with sigma 2 pixels) by straight lines of :data:`L
 directions. A bone longer than the line in some direction (a rib, a shaft, the spine, the rim of the
 skull) survives the opening along that direction and is its own background; a focal spot narrower
 than the line in every direction is removed, so the spot stands out against the bone next to it.
+
+Photopenic defects are judged against what the bone would show without them: the same place on the
+other side, or the vertebrae above and below (:mod:`bonescan.detect.photopenia`); the **local
+ceiling** (the largest closing by the same lines) tells a focal defect from a bone that is faint all
+over.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from scipy import ndimage
 
 from bonescan.anatomy.model import ViewAnatomy
 from bonescan.detect.model import UptakeReference
+from bonescan.detect.photopenia import DefectReference, defect_reference
 from bonescan.regions import bone_regions, region
 from bonescan.study import View
 
@@ -72,6 +78,7 @@ class NormalUptake:
     local: NDArray[np.float32]
     broad: NDArray[np.float32]
     ceiling: NDArray[np.float32]
+    defect: DefectReference
     reference: UptakeReference
 
     @cached_property
@@ -251,4 +258,5 @@ def normal_uptake(view: View, anatomy: ViewAnatomy) -> NormalUptake:
     local = _shaped_background(background, spacing, LOCAL_LINE_MM, ceiling=False)
     broad = _shaped_background(background, spacing, BROAD_LINE_MM, ceiling=False)
     ceiling = _shaped_background(background, spacing, LOCAL_LINE_MM, ceiling=True)
-    return NormalUptake(smoothed, level, bone, nearest, local, broad, ceiling, reference)
+    defect = defect_reference(view.counts, anatomy.labels, spacing)
+    return NormalUptake(smoothed, level, bone, nearest, local, broad, ceiling, defect, reference)

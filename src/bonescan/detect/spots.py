@@ -6,11 +6,18 @@ least :data:`PIXEL_Z` standard deviations above its local background and its loc
 counts over that background, :mod:`bonescan.detect.reference`) is at least :data:`HOT_CONTRAST`, or,
 for large lesions, when it reaches :data:`LARGE_RATIO` times its region's normal level. Hot pixels are
 split at their uptake peaks (a watershed from each peak) so that a lesion beside a joint or the
-bladder is a spot of its own. A pixel is **cold** when it lies inside bone (two pixels in from the
-edge of the labelled bone), at most :data:`COLD_CONTRAST` times its local ceiling and at least
-:data:`COLD_PIXEL_Z` standard deviations below it. A spot is kept when its raw counts differ from the
-expectation by at least :data:`SPOT_Z` standard deviations over its whole area, it covers at least
-:data:`MIN_HOT_PX` (hot) or :data:`MIN_COLD_PX` (cold) pixels, and (cold) bone surrounds it.
+bladder is a spot of its own. A pixel is **cold** when the bone there shows at most
+:data:`COLD_CONTRAST` times what it would show without a defect (the same place on the other side,
+or the vertebrae above and below: :mod:`bonescan.detect.photopenia`) and lies at least
+:data:`COLD_PIXEL_Z` standard deviations below it, the other side there is not a hot spot (which
+would make a normal place look cold), what it is compared with is at most 1.5 times its region's
+normal level (not a lesion or urine), it lies at most :data:`COLD_FOCAL` times its local ceiling
+(the bone around it on the same side: a hole, not a bone faint all over), and no urine outside the
+bladder lies near it on either side. A spot is kept when its raw counts differ from the expectation
+by at least :data:`SPOT_Z` standard deviations over its whole area and it covers at least
+:data:`MIN_HOT_PX` (hot) or :data:`MIN_COLD_PX` (cold) pixels. The cold thresholds were chosen on
+training seeds 3401 and 3402 with defects of 40-70% cut into their scans (``docs/performance.md``):
+defects shallower than about a third of what the bone would show are not reported.
 
 Extreme activity away from the bladder (:mod:`bonescan.anatomy.urine`, with a catheter's tube), with
 the hot pixels joined to it, gives no other spot; its pixels at half its peak or more (the bag, not
@@ -45,6 +52,7 @@ from bonescan.study import View
 
 __all__ = [
     "COLD_CONTRAST",
+    "COLD_FOCAL",
     "COLD_PIXEL_Z",
     "CORE_FRACTION",
     "HOT_CONTRAST",
@@ -58,15 +66,15 @@ HOT_CONTRAST = 1.3
 #: The share of a hot spot's peak excess over its local background that its core pixels reach.
 CORE_FRACTION = 0.5
 LARGE_RATIO = 2.0
-COLD_CONTRAST = 0.8
-COLD_PIXEL_Z = 1.5
+COLD_CONTRAST = 0.65
+COLD_PIXEL_Z = 5.0
+COLD_FOCAL = 0.85
 PIXEL_Z = 3.0
 SPOT_Z = 6.0
 MIN_HOT_PX = 4
-MIN_COLD_PX = 10
-_COLD_CORE_EROSION_PX = 2
-_COLD_RING_PX = 3
-_COLD_RING_MIN_RATIO = 0.8
+MIN_COLD_PX = 12
+_COLD_REFERENCE_MAX = 1.5
+_HOT_MARGIN_PX = 3
 _URINE_MARGIN_PX = 12
 _URINE_CORE_FRACTION = 0.5
 _EIGHT = np.ones((3, 3), dtype=bool)
@@ -123,7 +131,7 @@ def _make_spot(
     labels = anatomy.labels
     ratio = normal.ratio[rows, columns]
     extreme = int(np.argmax(ratio) if kind is SpotKind.HOT else np.argmin(ratio))
-    background = np.minimum(normal.local, normal.level) if kind is SpotKind.HOT else normal.ceiling
+    background = np.minimum(normal.local, normal.level) if kind is SpotKind.HOT else normal.defect.expected
     expected = float(background[rows, columns].sum())
     observed = float(view.counts[rows, columns].sum())
     pixel_mm2 = view.pixel_spacing_mm[0] * view.pixel_spacing_mm[1]
@@ -132,7 +140,7 @@ def _make_spot(
     if hot:
         contrast = float(normal.contrast[rows, columns].max())
     else:  # how many times the bone around it exceeds the defect
-        contrast = 1.0 / max(float(normal.deficit[rows, columns].min()), 1e-3)
+        contrast = 1.0 / max(float(normal.defect.ratio[rows, columns].min()), 1e-3)
     broad = float((normal.smoothed[rows, columns] / np.maximum(normal.broad[rows, columns], 1e-3)).max())
     return Spot(
         view=view.name,
@@ -237,31 +245,22 @@ def _bright_part(
     return pixels[0][keep], pixels[1][keep]
 
 
-def _surrounded_by_bone(pixels: tuple[NDArray[np.intp], NDArray[np.intp]], normal: NormalUptake) -> bool:
-    rows, columns = pixels
-    pad = _COLD_RING_PX + 1
-    top, left = max(int(rows.min()) - pad, 0), max(int(columns.min()) - pad, 0)
-    window = (slice(top, int(rows.max()) + pad + 1), slice(left, int(columns.max()) + pad + 1))
-    bone, ratio = normal.bone[window], normal.ratio[window]
-    spot = np.zeros(bone.shape, dtype=bool)
-    spot[rows - top, columns - left] = True
-    ring = ndimage.binary_dilation(spot, iterations=_COLD_RING_PX) & ~spot & bone
-    if ring.sum() < rows.size:
-        return False
-    return float(ratio[ring].mean()) >= _COLD_RING_MIN_RATIO
-
-
-def _cold_spots(view: View, normal: NormalUptake, anatomy: ViewAnatomy, geometry: ViewGeometry) -> list[Spot]:
-    core = ndimage.binary_erosion(normal.bone, iterations=_COLD_CORE_EROSION_PX)
-    ceiling = np.maximum(normal.ceiling, 1e-3)
-    z = (normal.smoothed - ceiling) * np.sqrt(_EFFECTIVE_PIXELS / ceiling)
-    candidate = core & (normal.deficit <= COLD_CONTRAST) & (z <= -COLD_PIXEL_Z)
-    if anatomy.urine is not None:  # the ceiling beside extreme activity is raised by it
-        candidate &= ~ndimage.binary_dilation(anatomy.urine, iterations=_URINE_MARGIN_PX)
+def _cold_spots(
+    view: View, normal: NormalUptake, anatomy: ViewAnatomy, geometry: ViewGeometry, hot: list[Spot]
+) -> list[Spot]:
+    defect = normal.defect
+    candidate = defect.comparable & (defect.ratio <= COLD_CONTRAST) & (defect.z >= COLD_PIXEL_Z)
+    candidate &= defect.expected <= _COLD_REFERENCE_MAX * normal.level  # what it is compared with is normal
+    candidate &= normal.deficit <= COLD_FOCAL  # a hole in the bone, not a bone that is faint all over
+    hot_mask = np.zeros(candidate.shape, dtype=bool)
+    for spot in hot:
+        hot_mask[spot.rows, spot.columns] = True
+    candidate &= ~defect.reflected(ndimage.binary_dilation(hot_mask, iterations=_HOT_MARGIN_PX))
+    if anatomy.urine is not None:  # urine on either side raises the counts a place is compared with
+        near_urine = ndimage.binary_dilation(anatomy.urine, iterations=_URINE_MARGIN_PX)
+        candidate &= ~near_urine & ~defect.reflected(near_urine)
     spots = []
     for pixels in _components(candidate, MIN_COLD_PX):
-        if not _surrounded_by_bone(pixels, normal):
-            continue
         spot = _make_spot(view, SpotKind.COLD, pixels, normal, anatomy, geometry)
         if spot.significance <= -SPOT_Z:
             spots.append(spot)
@@ -287,5 +286,5 @@ def find_spots(view: View, anatomy: ViewAnatomy, normal: NormalUptake) -> list[S
     """
     geometry = view_geometry(anatomy.labels, anatomy.body, view.pixel_spacing_mm, anatomy.landmarks)
     hot = _hot_spots(view, normal, anatomy, geometry)
-    cold = _cold_spots(view, normal, anatomy, geometry)
+    cold = _cold_spots(view, normal, anatomy, geometry, hot)
     return sorted(hot, key=lambda s: s.centroid) + sorted(cold, key=lambda s: s.centroid)

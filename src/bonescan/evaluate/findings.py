@@ -130,10 +130,13 @@ __all__ = [
     "TruthLesion",
     "TruthView",
     "evaluate_findings",
+    "load_truth",
     "match_scan",
     "predicted_lesions",
+    "qualifying_distance",
     "score_scan",
     "truth_lesions",
+    "view_spacings",
 ]
 
 logger = logging.getLogger(__name__)
@@ -420,7 +423,7 @@ def _pair(value: Any, what: str, *, scalar: bool = False) -> tuple[float, float]
     return number, number
 
 
-def _spacings(result: Mapping[str, Any], truth: Mapping[str, Any]) -> dict[str, tuple[float, float]]:
+def view_spacings(result: Mapping[str, Any], truth: Mapping[str, Any]) -> dict[str, tuple[float, float]]:
     """Row and column pixel spacing (mm) of each view: from the truth, else from the result."""
     image = truth.get("image") or {}
     grids = {v.get("view"): v for v in result.get("views") or [] if isinstance(v, Mapping)}
@@ -568,7 +571,7 @@ def predicted_lesions(result: Mapping[str, Any]) -> tuple[PredictedLesion, ...]:
 # Matching
 
 
-def _qualifying_distance(
+def qualifying_distance(
     lesion: PredictedLesion,
     truth: TruthLesion,
     spacings: Mapping[str, tuple[float, float]],
@@ -619,7 +622,7 @@ def match_scan(result: Mapping[str, Any], truth: Mapping[str, Any], margin_mm: f
     """
     if not margin_mm >= 0.0:
         raise ValueError(f"margin_mm must be >= 0, got {margin_mm}")
-    spacings = _spacings(result, truth)
+    spacings = view_spacings(result, truth)
     truths, excluded = truth_lesions(truth, spacings)
     predictions = predicted_lesions(result)
     for lesion in predictions:
@@ -629,7 +632,7 @@ def match_scan(result: Mapping[str, Any], truth: Mapping[str, Any], margin_mm: f
     candidates = []
     for p, lesion in enumerate(predictions):
         for t, target in enumerate(truths):
-            found = _qualifying_distance(lesion, target, spacings, margin_mm)
+            found = qualifying_distance(lesion, target, spacings, margin_mm)
             if found is not None:
                 candidates.append((found[0], p, t, found[1]))
     candidates.sort(key=lambda c: (c[0], c[1], c[2]))
@@ -665,7 +668,7 @@ def _shared_hits(
         for m in matches:
             if not truths[m.truth].malignant:
                 continue
-            found = _qualifying_distance(predictions[m.predicted], target, spacings, 0.0)
+            found = qualifying_distance(predictions[m.predicted], target, spacings, 0.0)
             if found is not None and (best is None or found[0] < best.distance_mm):
                 best = LesionMatch(m.predicted, t, found[1], round(found[0], 6))
         if best is not None:
@@ -1234,7 +1237,8 @@ def _acquisitions(case: Path) -> list[Path]:
     return [case / "baseline.dcm", *sorted(repeats, key=_repeat_index)]
 
 
-def _load_truth(scan: Path) -> dict[str, Any]:
+def load_truth(scan: Path) -> dict[str, Any]:
+    """Read the simulator truth of ``scan`` (``<stem>.truth.json`` beside it), or raise InputError."""
     path = scan.with_name(f"{scan.stem}.truth.json")
     try:
         text = path.read_text(encoding="utf-8")
@@ -1294,7 +1298,7 @@ def evaluate_findings(
     evaluation = FindingsEvaluation(cohort=str(folder), margin_mm=margin_mm, thresholds=tuple(thresholds))
     for case in cases:
         for scan in _acquisitions(case):
-            truth = _load_truth(scan)
+            truth = load_truth(scan)
             started = time.perf_counter()
             result = analyze(scan)
             seconds = time.perf_counter() - started

@@ -1,0 +1,306 @@
+"""What bone would show without a photopenic defect: the other side, or the vertebrae above and below.
+
+A cold (photopenic) lesion is bone that takes up less tracer than it should. What it should take up
+is read from the same view, as a reader does it:
+
+* **The other side.** The body's midline is found row by row: the reflection that best matches the
+  bone with itself over a band of :data:`MIDLINE_BAND_MM` (the least mean absolute difference of the
+  smoothed counts, over :data:`MIDLINE_SEARCH_MM` either side of the middle of the view), then
+  median-filtered along the body. The view smoothed with a Gaussian of :data:`DEFECT_SIGMA_MM` is
+  reflected about it; the reflection is eroded (its least value within :data:`POSTURE_SHIFT_MM`) so
+  that a bone edge that lies a few millimetres apart on the two sides is not a defect, and scaled by
+  the ratio of the two sides' bone counts over a Gaussian window of :data:`SIDE_BALANCE_MM` (a patient
+  turned a little, or one side nearer the camera).
+* **The spine and the sternum**, which the reflection maps onto themselves: the lower of the medians
+  of the smoothed counts :data:`VERTEBRA_MIN_MM`-:data:`VERTEBRA_MAX_MM` above and below (one or two
+  vertebrae away), each the least value within 2 pixels to the side.
+
+Where neither applies the view is not compared: off bone and within :data:`EDGE_PX` pixels of its
+edge; the face and the limbs below the proximal humerus and femur (their posture differs between the
+two sides, and lytic lesions are rare there); within :data:`SELF_MARGIN_MM` of the midline, where the
+reflection falls on the place itself (the spine takes the vertebrae above and below instead); and
+where the reflection falls off bone or on a kidney or the bladder.
+
+For speed the midline is searched on every second row and the two sides' bone counts are smoothed on
+a grid four times coarser; both vary slowly.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import ndimage
+
+from bonescan.regions import bone_regions, region
+
+__all__ = [
+    "DEFECT_SIGMA_MM",
+    "EDGE_PX",
+    "MIDLINE_BAND_MM",
+    "MIDLINE_SEARCH_MM",
+    "POSTURE_SHIFT_MM",
+    "SELF_MARGIN_MM",
+    "SIDE_BALANCE_MM",
+    "VERTEBRA_MAX_MM",
+    "VERTEBRA_MIN_MM",
+    "DefectReference",
+    "defect_reference",
+    "midline_columns",
+    "reflect",
+]
+
+DEFECT_SIGMA_MM = 5.6
+MIDLINE_SEARCH_MM = 45.0
+MIDLINE_BAND_MM = 27.0
+_MIDLINE_MEDIAN_MM = 70.0
+_MIDLINE_SMOOTHING_PX = 2.0
+_MIDLINE_ROW_STEP = 2
+POSTURE_SHIFT_MM = 7.0
+SIDE_BALANCE_MM = 45.0
+SELF_MARGIN_MM = 13.5
+VERTEBRA_MIN_MM = 18.0
+VERTEBRA_MAX_MM = 36.0
+_VERTEBRA_SIDE_PX = 2
+EDGE_PX = 2
+_MIN_BAND_BONE_PX = 4
+_COARSE_STEP = 4
+
+_BONE_LABELS = np.zeros(256, dtype=bool)
+_BONE_LABELS[[entry.label for entry in bone_regions()]] = True
+_NOT_COMPARED = (
+    "facial_mandible",
+    "humerus_distal_left",
+    "humerus_distal_right",
+    "forearm_left",
+    "forearm_right",
+    "hand_left",
+    "hand_right",
+    "femur_distal_left",
+    "femur_distal_right",
+    "tibia_fibula_left",
+    "tibia_fibula_right",
+    "foot_left",
+    "foot_right",
+)
+_COMPARED = _BONE_LABELS.copy()
+_COMPARED[[region(name).label for name in _NOT_COMPARED]] = False
+_VERTICAL = np.zeros(256, dtype=bool)
+_VERTICAL[
+    [region(name).label for name in ("cervical_spine", "thoracic_spine", "lumbar_spine", "sternum")]
+] = True
+_ORGANS = np.zeros(256, dtype=bool)
+_ORGANS[[region(name).label for name in ("bladder", "kidney_left", "kidney_right")]] = True
+
+
+@dataclass(frozen=True, eq=False)
+class DefectReference:
+    """The counts bone would show without a defect, and where that is known.
+
+    Attributes
+    ----------
+    smoothed : ndarray of float32
+        The view smoothed with a Gaussian of :data:`DEFECT_SIGMA_MM`.
+    expected : ndarray of float32
+        What each pixel would show without a defect (same smoothing).
+    comparable : ndarray of bool
+        Where ``expected`` is known (see the module notes).
+    midline : ndarray of int
+        Per row, twice the column of the body's midline: column ``c`` reflects onto ``midline - c``.
+    sigma_px : float
+        The smoothing, in pixels.
+    """
+
+    smoothed: NDArray[np.float32]
+    expected: NDArray[np.float32]
+    comparable: NDArray[np.bool_]
+    midline: NDArray[np.intp]
+    sigma_px: float
+
+    @property
+    def ratio(self) -> NDArray[np.float32]:
+        """Smoothed counts over the expected counts: below 1 in a photopenic defect."""
+        return np.asarray(self.smoothed / np.maximum(self.expected, 1e-3), dtype=np.float32)
+
+    @property
+    def z(self) -> NDArray[np.float32]:
+        """How many Poisson standard deviations (of both estimates) the counts lie below the expected."""
+        effective_pixels = 4.0 * math.pi * self.sigma_px**2
+        spread = np.sqrt(np.maximum(self.smoothed + self.expected, 1e-3) / effective_pixels)
+        return np.asarray((self.expected - self.smoothed) / spread, dtype=np.float32)
+
+    def reflected(self, mask: NDArray[np.bool_]) -> NDArray[np.bool_]:
+        """Return ``mask`` reflected about the midline (False where the reflection leaves the view)."""
+        values, _ = reflect(mask.astype(np.float32), self.midline)
+        return np.asarray(values > 0.5)
+
+
+def _pixels(mm: float, spacing_mm: tuple[float, float]) -> float:
+    return mm / float(np.mean(spacing_mm))
+
+
+def reflect(
+    image: NDArray[np.float32], midline: NDArray[np.intp]
+) -> tuple[NDArray[np.float32], NDArray[np.bool_]]:
+    """Reflect ``image`` row by row: column ``c`` of row ``r`` takes column ``midline[r] - c``.
+
+    Returns
+    -------
+    reflected : ndarray of float32
+        The reflected image (0 where the reflection leaves the view).
+    inside : ndarray of bool
+        Where the reflection stays inside the view.
+    """
+    rows, columns = image.shape
+    source = midline[:, None] - np.arange(columns)[None, :]
+    inside = (source >= 0) & (source < columns)
+    out = np.zeros(image.shape, dtype=np.float32)
+    row_index = np.broadcast_to(np.arange(rows)[:, None], source.shape)
+    out[inside] = image[row_index[inside], source[inside]]
+    return out, inside
+
+
+def _reflected_about(image: NDArray[np.float32], twice: int) -> tuple[NDArray[np.float32], slice]:
+    """Reflect ``image`` about column ``twice / 2`` of every row: the reflection and the columns it fills."""
+    columns = image.shape[1]
+    low, high = max(0, twice - columns + 1), min(columns - 1, twice)
+    if high < low:
+        return np.zeros((image.shape[0], 0), dtype=np.float32), slice(0, 0)
+    reversed_columns = image[:, ::-1]
+    start = low + columns - 1 - twice
+    return reversed_columns[:, start : start + high - low + 1], slice(low, high + 1)
+
+
+def midline_columns(
+    counts: NDArray[np.floating], bone: NDArray[np.bool_], spacing_mm: tuple[float, float]
+) -> NDArray[np.intp]:
+    """Return, per row, twice the column about which the bone of the view is most nearly symmetric.
+
+    Parameters
+    ----------
+    counts : ndarray
+        The view's counts (upright).
+    bone : ndarray of bool
+        Its bone pixels.
+    spacing_mm : tuple of float
+        Its pixel spacing (row, column).
+
+    Returns
+    -------
+    ndarray of int
+        ``2 * midline`` per row (an integer, so that the midline may fall between two columns).
+    """
+    rows, columns = counts.shape
+    smoothed = ndimage.gaussian_filter(np.asarray(counts, dtype=np.float32), _MIDLINE_SMOOTHING_PX)
+    step = _MIDLINE_ROW_STEP
+    smooth = np.asarray(np.where(bone, smoothed, 0)[::step], dtype=np.float32)
+    bone_rows = bone[::step].astype(np.float32)
+    reach = round(2 * _pixels(MIDLINE_SEARCH_MM, spacing_mm))
+    doubled = np.arange(columns - 1 - reach, columns - 1 + reach + 1)
+    cost = np.zeros((smooth.shape[0], doubled.size), dtype=np.float64)
+    weight = np.zeros_like(cost)
+    for index, twice in enumerate(doubled):
+        reflected, filled = _reflected_about(smooth, int(twice))
+        other_bone, _ = _reflected_about(bone_rows, int(twice))
+        cost[:, index] = np.abs(smooth[:, filled] - reflected).sum(axis=1)
+        weight[:, index] = np.maximum(bone_rows[:, filled], other_bone).sum(axis=1)
+    band = 2 * round(_pixels(MIDLINE_BAND_MM, spacing_mm) / (2 * step)) + 1
+    counted = np.where(weight >= _MIN_BAND_BONE_PX, 1.0, 0.0)
+    mean_cost = ndimage.uniform_filter1d(cost * counted, band, axis=0) / np.maximum(
+        ndimage.uniform_filter1d(weight * counted, band, axis=0), 1e-6
+    )
+    mean_cost[ndimage.uniform_filter1d(counted, band, axis=0) <= 0] = np.inf
+    best = doubled[np.argmin(mean_cost, axis=1)]
+    best[np.all(~np.isfinite(mean_cost), axis=1)] = columns - 1
+    length = 2 * round(_pixels(_MIDLINE_MEDIAN_MM, spacing_mm) / (2 * step)) + 1
+    best = ndimage.median_filter(best, size=length, mode="nearest")
+    return np.asarray(np.repeat(best, step)[:rows], dtype=np.intp)
+
+
+def _from_other_side(
+    smoothed: NDArray[np.float32],
+    bone: NDArray[np.bool_],
+    midline: NDArray[np.intp],
+    spacing_mm: tuple[float, float],
+) -> tuple[NDArray[np.float32], NDArray[np.bool_]]:
+    reflected, inside = reflect(smoothed, midline)
+    other_bone = reflect(bone.astype(np.float32), midline)[0] > 0.5
+    shift = 2 * round(_pixels(POSTURE_SHIFT_MM, spacing_mm)) + 1
+    forgiving = ndimage.grey_erosion(reflected, size=(shift, shift))
+    balance = _pixels(SIDE_BALANCE_MM, spacing_mm)
+    this_side = _broad_mean(np.where(bone, smoothed, 0), balance)
+    that_side = _broad_mean(np.where(other_bone, reflected, 0), balance)
+    scale = this_side / np.maximum(that_side, 1e-6)
+    return np.asarray(scale * forgiving, dtype=np.float32), inside & other_bone
+
+
+def _broad_mean(image: NDArray[np.floating], sigma_px: float) -> NDArray[np.float32]:
+    """Smooth ``image`` with a wide Gaussian on a grid :data:`_COARSE_STEP` times coarser (faster)."""
+    step = _COARSE_STEP
+    rows, columns = image.shape
+    padded = np.pad(image, ((0, -rows % step), (0, -columns % step)), mode="edge")
+    coarse = padded.reshape(padded.shape[0] // step, step, padded.shape[1] // step, step).mean(axis=(1, 3))
+    smooth = ndimage.gaussian_filter(coarse, sigma_px / step)
+    fine = ndimage.zoom(smooth, step, order=1, grid_mode=True, mode="nearest")
+    return np.asarray(fine[:rows, :columns], dtype=np.float32)
+
+
+def _from_vertebrae(smoothed: NDArray[np.float32], spacing_mm: tuple[float, float]) -> NDArray[np.float32]:
+    beside = ndimage.grey_erosion(smoothed, size=(1, 2 * _VERTEBRA_SIDE_PX + 1))
+    lowest = max(round(VERTEBRA_MIN_MM / spacing_mm[0]), 1)
+    highest = max(round(VERTEBRA_MAX_MM / spacing_mm[0]), lowest)
+    padded = np.pad(beside, ((highest, highest), (0, 0)), mode="edge")
+    rows = smoothed.shape[0]
+    above = np.median([padded[highest - d : highest - d + rows] for d in range(lowest, highest + 1)], axis=0)
+    below = np.median([padded[highest + d : highest + d + rows] for d in range(lowest, highest + 1)], axis=0)
+    return np.asarray(np.minimum(above, below), dtype=np.float32)
+
+
+def defect_reference(
+    counts: NDArray[np.floating], labels: NDArray[np.uint8], spacing_mm: tuple[float, float]
+) -> DefectReference:
+    """Estimate what the bone of one view would show without photopenic defects.
+
+    Parameters
+    ----------
+    counts : ndarray
+        The view's counts (upright).
+    labels : ndarray of uint8
+        Its region labels.
+    spacing_mm : tuple of float
+        Its pixel spacing (row, column).
+
+    Returns
+    -------
+    DefectReference
+        The smoothed counts, their expected values, and where the expectation is known.
+    """
+    sigma = _pixels(DEFECT_SIGMA_MM, spacing_mm)
+    smoothed = np.asarray(
+        ndimage.gaussian_filter(np.asarray(counts, dtype=np.float32), sigma), dtype=np.float32
+    )
+    bone = _BONE_LABELS[labels]
+    midline = midline_columns(counts, bone, spacing_mm)
+    mirrored, mirror_known = _from_other_side(smoothed, bone, midline, spacing_mm)
+    organ_opposite = reflect(_ORGANS[labels].astype(np.float32), midline)[0] > 0.5
+    margin = 2 * _pixels(SELF_MARGIN_MM, spacing_mm)
+    away = np.abs(2 * np.arange(counts.shape[1])[None, :] - midline[:, None]) >= margin
+    inner = ndimage.binary_erosion(bone, iterations=EDGE_PX) & _COMPARED[labels]
+    by_side = inner & mirror_known & away & ~organ_opposite
+    by_vertebrae = inner & _VERTICAL[labels] & ~by_side
+    expected = mirrored
+    if by_vertebrae.any():
+        used = np.nonzero(by_vertebrae.any(axis=0))[0]
+        window = slice(max(int(used[0]) - _VERTEBRA_SIDE_PX, 0), int(used[-1]) + _VERTEBRA_SIDE_PX + 1)
+        from_vertebrae = mirrored.copy()
+        from_vertebrae[:, window] = _from_vertebrae(smoothed[:, window], spacing_mm)
+        expected = np.where(by_vertebrae, from_vertebrae, mirrored)
+    return DefectReference(
+        smoothed=smoothed,
+        expected=np.asarray(expected, dtype=np.float32),
+        comparable=by_side | by_vertebrae,
+        midline=midline,
+        sigma_px=sigma,
+    )
