@@ -108,6 +108,21 @@ def test_impression_names_a_solitary_spot_and_its_caveat() -> None:
     assert [probability_words(p) for p in (0.1, 0.5, 0.9)] == ["low", "intermediate", "high"]
 
 
+def test_impression_names_a_photopenic_defect_below_the_likely_threshold() -> None:
+    """A cold spot judged myeloma or lytic at 0.3 is not a likely metastasis but is named for checking."""
+    spot = replace(
+        _spot(ViewName.POSTERIOR, np.array([12]), np.array([8]), "pelvis_left"), kind=SpotKind.COLD
+    )
+    cold = _judged({ViewName.POSTERIOR: spot}, 0.3, "myeloma_or_lytic")
+    text = impression([cold], 0.2, 0.1, False, PrimaryCancer.UNKNOWN)
+    assert text.startswith(
+        "No focus of increased uptake suspicious for skeletal metastases. A photopenic defect in the left"
+    )
+    assert "a lytic lesion or myeloma should be excluded" in text
+    two = impression([cold, replace(cold, number=2)], 0.2, 0.1, False, PrimaryCancer.UNKNOWN)
+    assert "2 photopenic defects in the left" in two
+
+
 def test_result_document_follows_the_contract(metastatic_case: Path) -> None:
     study = load_study(metastatic_case / "baseline.dcm")
     document = result_document(analyze(study, primary="prostate"))

@@ -64,6 +64,18 @@ def _malignant_sentence(likely: Sequence[JudgedFinding]) -> str:
     return f"{len(likely)} {kinds} in the {regions}, suspicious for skeletal metastases."
 
 
+def _cold_sentence(cold: Sequence[JudgedFinding]) -> str | None:
+    """Name photopenic defects that are not counted as likely metastases (a reader still checks them)."""
+    if not cold:
+        return None
+    regions = _listing([region_words(item.finding.region) for item in cold][:6])
+    what = "A photopenic defect" if len(cold) == 1 else f"{len(cold)} photopenic defects"
+    return (
+        f"{what} in the {regions}: a lytic lesion or myeloma should be excluded "
+        "(correlation with radiographs or CT is advised)."
+    )
+
+
 def _benign_sentence(benign: Sequence[JudgedFinding]) -> str | None:
     counts = Counter(item.label for item in benign if item.label in _BENIGN_WORDS)
     if not counts:
@@ -91,10 +103,18 @@ def impression(
             "Diffusely increased uptake in the axial skeleton with relatively faint kidneys (super scan "
             "pattern), suggesting diffuse skeletal metastases."
         )
+    defects = [item for item in benign if item.label == "myeloma_or_lytic"]
     if likely:
         sentences.append(_malignant_sentence(likely))
     elif not super_scan:
-        sentences.append("No scintigraphic evidence of skeletal metastases.")
+        sentences.append(
+            "No focus of increased uptake suspicious for skeletal metastases."
+            if defects
+            else "No scintigraphic evidence of skeletal metastases."
+        )
+    cold_text = _cold_sentence(defects)
+    if cold_text:
+        sentences.append(cold_text)
     benign_text = _benign_sentence(benign)
     if benign_text:
         sentences.append(benign_text)
