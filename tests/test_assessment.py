@@ -18,7 +18,7 @@ from bonescan.anatomy.landmarks import Landmarks
 from bonescan.anatomy.model import Anatomy, ViewAnatomy
 from bonescan.assessment import PrimaryCancer, analyze, result_document
 from bonescan.assessment.impression import impression, probability_words
-from bonescan.assessment.patient import PatientModel, load_patient_model
+from bonescan.assessment.patient import PatientModel, load_patient_model, patient_features
 from bonescan.classify.judge import JudgedFinding
 from bonescan.cli import cli
 from bonescan.detect.measure import SpotMeasures
@@ -121,6 +121,25 @@ def test_impression_names_a_photopenic_defect_below_the_likely_threshold() -> No
     assert "a lytic lesion or myeloma should be excluded" in text
     two = impression([cold, replace(cold, number=2)], 0.2, 0.1, False, PrimaryCancer.UNKNOWN)
     assert "2 photopenic defects in the left" in two
+
+
+def test_patient_features_leave_out_cold_spots() -> None:
+    """The patient model was fitted without cold spots: adding one changes no feature."""
+    hot = _judged({ViewName.POSTERIOR: _spot(ViewName.POSTERIOR, np.array([12]), np.array([8]))}, 0.8)
+    spot = replace(
+        _spot(ViewName.POSTERIOR, np.array([30]), np.array([8]), "pelvis_left"), kind=SpotKind.COLD
+    )
+    cold = replace(_judged({ViewName.POSTERIOR: spot}, 0.3, "myeloma_or_lytic"), number=2)
+    alone = patient_features([hot], 0.2, [])
+    assert patient_features([hot, cold], 0.2, []).tolist() == alone.tolist()
+    assert (
+        patient_features(
+            [hot, replace(cold, finding=Finding(2, {ViewName.POSTERIOR: replace(spot, kind=SpotKind.HOT)}))],
+            0.2,
+            [],
+        ).tolist()
+        != alone.tolist()
+    )
 
 
 def test_result_document_follows_the_contract(metastatic_case: Path) -> None:

@@ -6,6 +6,9 @@ spot often has another cause), the raw Bone Scan Index, and two signs of a super
 normal bone to soft tissue and the uptake of the axial skeleton over the long bones. The weights are
 fitted on simulated patients by ``training/train_findings.py patient`` and shipped in
 ``bonescan/classify/weights/patient.json`` together with the BSI calibration and the super-scan rule.
+Cold spots (photopenic defects, judged by a fixed rule: :mod:`bonescan.classify.judge`) are left out
+of the features: the model was fitted on findings without them. The impression names them, and the
+BSI counts them.
 
 A super scan hides its lesions in diffuse uptake, so the findings say little about it. The super-scan
 rule takes its two signs together (:func:`super_scan_score`): the spine and pelvis far above the long
@@ -41,7 +44,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from bonescan.classify.judge import JudgedFinding
-from bonescan.detect.model import UptakeReference
+from bonescan.detect.model import SpotKind, UptakeReference
 from bonescan.errors import InputError
 from bonescan.regions import region
 
@@ -128,7 +131,11 @@ def patient_features(
     judged: Sequence[JudgedFinding], raw_bsi: float, references: Sequence[UptakeReference]
 ) -> NDArray[np.float64]:
     """Return the patient features (:data:`PATIENT_FEATURES`) of one study."""
-    scored = [item for item in judged if item.label not in ("physiological", "artefact")]
+    scored = [
+        item
+        for item in judged
+        if item.label not in ("physiological", "artefact") and item.finding.kind is not SpotKind.COLD
+    ]
     probabilities = [item.metastasis_probability for item in scored]
     likely = [item for item in scored if item.metastasis_probability >= LIKELY]
     axial = [item for item in likely if region(item.finding.region).axial]
