@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from numpy.typing import NDArray
@@ -119,12 +120,12 @@ class DefectReference:
     midline: NDArray[np.intp]
     sigma_px: float
 
-    @property
+    @cached_property
     def ratio(self) -> NDArray[np.float32]:
         """Smoothed counts over the expected counts: below 1 in a photopenic defect."""
         return np.asarray(self.smoothed / np.maximum(self.expected, 1e-3), dtype=np.float32)
 
-    @property
+    @cached_property
     def z(self) -> NDArray[np.float32]:
         """How many Poisson standard deviations (of both estimates) the counts lie below the expected."""
         effective_pixels = 4.0 * math.pi * self.sigma_px**2

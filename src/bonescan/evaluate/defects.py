@@ -79,6 +79,8 @@ CLEARANCE_MM = 30.0
 MARGIN_MM = 10.0
 _EDGE_PX = 3
 _KEEP_BINS = ((0.3, 0.4), (0.4, 0.5), (0.5, 0.6))
+_DEFECT_LABELS = np.zeros(256, dtype=bool)
+_DEFECT_LABELS[[region(name).label for name in DEFECT_REGIONS]] = True
 
 
 @dataclass(frozen=True)
@@ -94,9 +96,7 @@ class CutDefect:
 def _allowed(
     labels: NDArray[np.uint8], findings: NDArray[np.integer], clearance_px: float
 ) -> NDArray[np.bool_]:
-    table = np.zeros(256, dtype=bool)
-    table[[region(name).label for name in DEFECT_REGIONS]] = True
-    inside = ndimage.binary_erosion(table[labels], iterations=_EDGE_PX)
+    inside = ndimage.binary_erosion(_DEFECT_LABELS[labels], iterations=_EDGE_PX)
     near_finding = ndimage.distance_transform_edt(findings == 0) < clearance_px
     return np.asarray(inside & ~near_finding)
 
@@ -156,18 +156,24 @@ def cut_defects(
     return replace(study, views=views), tuple(defects)
 
 
+def _near(
+    defect: CutDefect, view: str, row: float, column: float, spacings: Mapping[str, tuple[float, float]]
+) -> bool:
+    """Whether a cold hotspot at (row, column) of ``view`` lies within the defect's radius + margin."""
+    centre = defect.centres.get(view)
+    if centre is None:
+        return False
+    row_mm, column_mm = spacings[view]
+    distance = math.hypot((row - centre[0]) * row_mm, (column - centre[1]) * column_mm)
+    return distance <= defect.radius_mm + MARGIN_MM
+
+
 def _found(defect: CutDefect, result: Mapping[str, Any], spacings: Mapping[str, tuple[float, float]]) -> bool:
-    for hotspot in result.get("hotspots") or []:
-        centre = defect.centres.get(str(hotspot.get("view")))
-        if hotspot.get("kind") != "cold" or centre is None:
-            continue
-        row_mm, column_mm = spacings[str(hotspot["view"])]
-        distance = math.hypot(
-            (hotspot["row"] - centre[0]) * row_mm, (hotspot["column"] - centre[1]) * column_mm
-        )
-        if distance <= defect.radius_mm + MARGIN_MM:
-            return True
-    return False
+    return any(
+        hotspot.get("kind") == "cold"
+        and _near(defect, str(hotspot.get("view")), hotspot["row"], hotspot["column"], spacings)
+        for hotspot in result.get("hotspots") or []
+    )
 
 
 def _false_cold(result: Mapping[str, Any], truth: Mapping[str, Any], defects: tuple[CutDefect, ...]) -> int:
@@ -180,16 +186,13 @@ def _false_cold(result: Mapping[str, Any], truth: Mapping[str, Any], defects: tu
         if not points:
             continue
         near_defect = any(
-            _found(defect, {"hotspots": [_as_hotspot(point) for point in points]}, spacings)
+            _near(defect, point.view, point.row, point.column, spacings)
             for defect in defects
+            for point in points
         )
         near_truth = any(qualifying_distance(lesion, truth, spacings, MARGIN_MM) for truth in cold_truths)
         false += not (near_defect or near_truth)
     return false
-
-
-def _as_hotspot(point: Any) -> dict[str, Any]:
-    return {"view": point.view, "row": point.row, "column": point.column, "kind": point.kind}
 
 
 @dataclass
