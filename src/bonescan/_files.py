@@ -82,9 +82,28 @@ def output_folder(target: Path, *, overwrite: bool = False) -> Iterator[Path]:
     try:
         yield temporary
         os.chmod(temporary, _FOLDER_MODE)
-        if target.exists():
-            shutil.rmtree(target)
+        _make_way(target, overwrite=overwrite)
         os.replace(temporary, target)
     except BaseException:
         shutil.rmtree(temporary, ignore_errors=True)
         raise
+
+
+def _make_way(target: Path, *, overwrite: bool) -> None:
+    """Remove ``target`` before the finished folder takes its place: wholly only with ``overwrite``.
+
+    Without ``overwrite`` only an empty folder is removed; one that another program filled while
+    this one was writing is left as it is.
+    """
+    if not target.exists():
+        return
+    if overwrite:
+        shutil.rmtree(target)
+        return
+    try:
+        target.rmdir()
+    except OSError as error:
+        raise OutputError(
+            f"{target}: was filled by another program while bonescan was writing; "
+            "nothing in it was replaced, choose another folder"
+        ) from error

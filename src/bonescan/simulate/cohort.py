@@ -21,9 +21,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import shutil
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -32,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from bonescan._files import output_folder
 from bonescan.errors import InputError, OutputError
 from bonescan.simulate.catheter import CATHETER_SHARE, DRAINED_HOURS, catheter_bag
 from bonescan.simulate.evolve import COURSES, evolve, renumber
@@ -291,8 +289,7 @@ def write_cohort(out: str | Path, config: CohortConfig) -> Path:
     config.check()
     target = Path(out)
     _check_target(target)
-    temporary = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent))
-    try:
+    with output_folder(target) as temporary:
         labels = plan_labels(config.cases, config.seed)
         summaries = []
         for number, label in enumerate(labels, start=1):
@@ -314,11 +311,4 @@ def write_cohort(out: str | Path, config: CohortConfig) -> Path:
         (temporary / "cohort.json").write_text(
             json.dumps(manifest, indent=1, sort_keys=True) + "\n", encoding="utf-8"
         )
-        temporary.chmod(0o755)
-        if target.exists():
-            target.rmdir()
-        os.replace(temporary, target)
-    except BaseException:
-        shutil.rmtree(temporary, ignore_errors=True)
-        raise
     return target
