@@ -21,11 +21,11 @@ def test_output_folder_replaces_an_empty_target(tmp_path: Path) -> None:
 
 def test_output_folder_keeps_what_another_program_wrote_meanwhile(tmp_path: Path) -> None:
     target = tmp_path / "out"
-    with pytest.raises(OutputError, match="filled by another program"):
-        with output_folder(target) as temporary:
-            (temporary / "result.json").write_text("{}")
-            target.mkdir()
-            (target / "theirs.txt").write_text("keep me")
+    filled = pytest.raises(OutputError, match="filled by another program")
+    with filled, output_folder(target) as temporary:
+        (temporary / "result.json").write_text("{}")
+        target.mkdir()
+        (target / "theirs.txt").write_text("keep me")
     assert [p.name for p in target.iterdir()] == ["theirs.txt"]
     assert (target / "theirs.txt").read_text() == "keep me"
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
@@ -44,7 +44,6 @@ def test_output_folder_refuses_a_full_target_up_front(tmp_path: Path) -> None:
     target = tmp_path / "out"
     target.mkdir()
     (target / "old.txt").write_text("old")
-    with pytest.raises(OutputError, match="exists and is not empty"):
-        with output_folder(target):
-            pytest.fail("the body must not run")
+    with pytest.raises(OutputError, match="exists and is not empty"), output_folder(target):
+        pytest.fail("the body must not run")
     assert (target / "old.txt").read_text() == "old"
