@@ -458,6 +458,18 @@ def test_many_discrete_lesions_ask_the_super_scan_score_for_a_margin() -> None:
     assert shipped.super_scan_min_axial > 1.5 and shipped.super_scan_max_kidney < 1.0
 
 
+def test_shipped_super_scan_rule_spares_poor_renal_function_over_a_bright_posterior_spine() -> None:
+    """Two patients the rule fitted on older simulated cohorts called super scans (held-out seeds 7125
+    and 7126): poor renal function dims the kidneys (0.54 and 0.53 of normal bone) and a bright
+    posterior spine lifts the axial ratio to about 2.1. One had 13 likely metastases (true BSI 1.6),
+    the other a prosthesis and fractures (true BSI 0); a call set their BSI at 29. A super scan of
+    the shipped rule's training (axial 3.0, kidneys 0.41, 2 likely findings) is still called."""
+    shipped = load_patient_model()
+    assert not shipped.calls_super_scan(2.110, 0.539, likely=13)
+    assert not shipped.calls_super_scan(2.085, 0.527, likely=4)
+    assert shipped.calls_super_scan(3.00, 0.41, likely=2)
+
+
 def test_super_scan_score_reads_the_kidneys_in_the_posterior_view_and_falls_back_when_unseen() -> None:
     """The posterior view's kidneys count; with none labelled the typical ratio (here 1) stands in."""
     model = _patient_model()
