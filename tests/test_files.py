@@ -47,3 +47,12 @@ def test_output_folder_refuses_a_full_target_up_front(tmp_path: Path) -> None:
     with pytest.raises(OutputError, match="exists and is not empty"), output_folder(target):
         pytest.fail("the body must not run")
     assert (target / "old.txt").read_text() == "old"
+
+
+@pytest.mark.parametrize("overwrite", [False, True])
+def test_output_folder_refuses_a_file_even_with_overwrite(tmp_path: Path, overwrite: bool) -> None:
+    target = tmp_path / "result.json"
+    target.write_text("{}")
+    with pytest.raises(OutputError, match="is a file"), output_folder(target, overwrite=overwrite):
+        pytest.fail("the body must not run")
+    assert target.read_text() == "{}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import tempfile
@@ -72,8 +73,11 @@ def output_folder(target: Path, *, overwrite: bool = False) -> Iterator[Path]:
     Raises
     ------
     OutputError
-        When ``target`` exists and is not empty (unless ``overwrite``), or its parent is missing.
+        When ``target`` is a file, exists and is not empty (unless ``overwrite``), or its parent is
+        missing.
     """
+    if target.exists() and not target.is_dir():
+        raise OutputError(f"{target}: is a file, not a folder; choose another folder")
     if target.exists() and any(target.iterdir()) and not overwrite:
         raise OutputError(f"{target}: exists and is not empty; choose another folder or pass --force")
     if not target.parent.is_dir():
@@ -82,27 +86,27 @@ def output_folder(target: Path, *, overwrite: bool = False) -> Iterator[Path]:
     try:
         yield temporary
         os.chmod(temporary, _FOLDER_MODE)
-        _make_way(target, overwrite=overwrite)
-        os.replace(temporary, target)
+        _move_into_place(temporary, target, overwrite=overwrite)
     except BaseException:
         shutil.rmtree(temporary, ignore_errors=True)
         raise
 
 
-def _make_way(target: Path, *, overwrite: bool) -> None:
-    """Remove ``target`` before the finished folder takes its place: wholly only with ``overwrite``.
+def _move_into_place(temporary: Path, target: Path, *, overwrite: bool) -> None:
+    """Rename ``temporary`` to ``target``, replacing what is there wholly only with ``overwrite``.
 
-    Without ``overwrite`` only an empty folder is removed; one that another program filled while
+    Without ``overwrite`` only an empty folder is replaced; one that another program filled while
     this one was writing is left as it is.
     """
-    if not target.exists():
-        return
-    if overwrite:
+    if overwrite and target.exists():
         shutil.rmtree(target)
-        return
     try:
-        target.rmdir()
+        if target.exists():
+            target.rmdir()
+        os.replace(temporary, target)
     except OSError as error:
+        if error.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+            raise
         raise OutputError(
             f"{target}: was filled by another program while bonescan was writing; "
             "nothing in it was replaced, choose another folder"
