@@ -108,6 +108,16 @@ def test_impression_names_a_solitary_spot_and_its_caveat() -> None:
     assert [probability_words(p) for p in (0.1, 0.5, 0.9)] == ["low", "intermediate", "high"]
 
 
+def test_impression_of_a_super_scan_names_its_mimics() -> None:
+    """A super-scan call says what can look alike: poor renal function and metabolic bone disease."""
+    text = impression([], 0.97, 30.0, True, PrimaryCancer.PROSTATE)
+    assert text.startswith("Diffusely increased uptake in the axial skeleton")
+    assert "Poor renal function and metabolic bone disease" in text and "renal function" in text
+    assert "No scintigraphic evidence" not in text
+    plain = impression([], 0.03, 0.0, False, PrimaryCancer.PROSTATE)
+    assert "super scan" not in plain and "renal osteodystrophy" not in plain
+
+
 def test_impression_names_a_photopenic_defect_below_the_likely_threshold() -> None:
     """A cold spot judged myeloma or lytic at 0.3 is not a likely metastasis but is named for checking."""
     spot = replace(

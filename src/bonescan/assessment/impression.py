@@ -101,7 +101,9 @@ def impression(
     if super_scan:
         sentences.append(
             "Diffusely increased uptake in the axial skeleton with relatively faint kidneys (super scan "
-            "pattern), suggesting diffuse skeletal metastases."
+            "pattern), suggesting diffuse skeletal metastases. Poor renal function and metabolic bone "
+            "disease (renal osteodystrophy, hyperparathyroidism) can look alike: correlation with renal "
+            "function and serum biochemistry is advised."
         )
     defects = [item for item in benign if item.label == "myeloma_or_lytic"]
     if likely:
