@@ -447,6 +447,20 @@ def test_benign_specificity_at_target_sensitivity() -> None:
     assert patients["specificity"] == {"value": 0.4, "count": 2, "n": 5}
 
 
+def test_per_scan_rows_put_truth_beside_result() -> None:
+    """One row a scan: the small cohort's first case has BSI 1.0 against truth 1.2 and one false positive."""
+    rows = small_cohort().as_dict()["per_scan"]
+    first = rows[0]
+    assert first["case_id"] == "case1" and first["acquisition"] == "baseline"
+    assert first["patient_label"] == "metastatic" and first["metastatic"] is True
+    assert (first["probability"], first["truth_bsi"], first["bsi_percent"]) == (0.8, 1.2, 1.0)
+    assert first["bsi_error"] == pytest.approx(-0.2)
+    assert first["false_positives"] == 1
+    second = rows[1]  # the found fracture and the bladder are not false positives
+    assert (second["case_id"], second["false_positives"], second["bsi_error"]) == ("case2", 0, 0.1)
+    assert len(rows) == len(small_cohort().scans)
+
+
 def test_repeatability_sd_exact() -> None:
     scans = []
     for case, (base, repeat) in enumerate([(1.0, 1.1), (2.0, 1.9), (0.0, 0.3)]):

@@ -87,7 +87,9 @@ value(baseline)`` of ``bsi_percent`` and of the patient probability, summarised 
 sample standard deviation (``ddof=1``). *Time per study* is the wall time of each call of
 ``analyze`` (baseline and repeats). Follow-up acquisitions are not analysed. A scan whose result lacks
 ``bsi_percent`` or ``metastasis_probability`` is left out of the figures that need it. Every figure is
-reported with its count; a figure of an empty group is None.
+reported with its count; a figure of an empty group is None. The JSON also lists every scored scan
+(``per_scan``: truth label, patient probability, truth and result BSI and their difference, false
+positives), so that a figure can be traced to the patients behind it.
 """
 
 from __future__ import annotations
@@ -942,6 +944,27 @@ class FindingsEvaluation:
             "mean_absolute_error": _round(mean_absolute_error(predicted, truth)),
         }
 
+    def per_scan(self) -> list[dict[str, Any]]:
+        """Return one row per scored scan, truth beside result: where each cohort figure comes from."""
+        rows = []
+        for scan in self.scans:
+            result, truth = scan.bsi_percent, scan.truth_bsi
+            error = result - truth if result is not None and truth is not None else None
+            rows.append(
+                {
+                    "case_id": scan.case_id,
+                    "acquisition": scan.acquisition,
+                    "patient_label": scan.patient_label,
+                    "metastatic": scan.metastatic,
+                    "probability": _round(scan.probability),
+                    "truth_bsi": _round(scan.truth_bsi),
+                    "bsi_percent": _round(scan.bsi_percent),
+                    "bsi_error": _round(error),
+                    "false_positives": len(scan.match.false_positives),
+                }
+            )
+        return rows
+
     def repeat_differences(self) -> tuple[list[float], list[float]]:
         """Return repeat-minus-baseline differences of BSI and of the patient probability."""
         base = {s.case_id: s for s in self.baselines}
@@ -1053,6 +1076,7 @@ class FindingsEvaluation:
             "repeatability": repeatability,
             "time": self.timing(),
             "calibration": self.calibration(),
+            "per_scan": self.per_scan(),
             "bars": {
                 "metastases_r8mm_c2_sensitivity_at_0.3_fp": self._lesion_bar("metastatic_hot_r8mm_c2"),
                 "metastases_r8mm_u2_sensitivity_at_0.3_fp": self._lesion_bar("metastatic_hot_r8mm_u2"),
