@@ -461,6 +461,38 @@ def test_per_scan_rows_put_truth_beside_result() -> None:
     assert len(rows) == len(small_cohort().scans)
 
 
+def test_super_scan_calls_count_hits_and_false_calls_on_baselines() -> None:
+    """Two true super scans (one called), one false call; a repeat and a result without the flag
+    do not count."""
+    diffuse = [{"id": 1, "kind": "super_scan", "malignant": True, "views": {}}]
+
+    def scan(case: str, findings: list[dict[str, Any]], called: bool | None, stem: str = "baseline") -> Any:
+        made = result([], p=0.9, bsi=30.0 if called else 0.5)
+        if called is not None:
+            made["patient"]["super_scan"] = called
+        return score_scan(made, truth(findings, bsi=28.0), case_id=case, acquisition=stem)
+
+    scans = [
+        scan("a", diffuse, True),
+        scan("b", diffuse, False),
+        scan("c", [], True),
+        scan("d", [], False),
+        scan("d", [], True, "repeat1"),
+        scan("e", diffuse, None),
+    ]
+    figures = FindingsEvaluation(scans=scans).as_dict()
+    assert figures["super_scan"] == {
+        "called": {"value": 0.5, "count": 1, "n": 2},
+        "false_calls": 1,
+        "scans": 4,
+    }
+    rows = {(row["case_id"], row["acquisition"]): row for row in figures["per_scan"]}
+    assert rows[("c", "baseline")]["super_scan"] is False
+    assert rows[("c", "baseline")]["super_scan_called"] is True
+    assert rows[("e", "baseline")]["super_scan_called"] is None
+    assert "Super-scan calls on other patients | 1 |" in FindingsEvaluation(scans=scans).to_markdown()
+
+
 def test_repeatability_sd_exact() -> None:
     scans = []
     for case, (base, repeat) in enumerate([(1.0, 1.1), (2.0, 1.9), (0.0, 0.3)]):

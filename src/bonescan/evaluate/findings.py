@@ -87,7 +87,9 @@ value(baseline)`` of ``bsi_percent`` and of the patient probability, summarised 
 sample standard deviation (``ddof=1``). *Time per study* is the wall time of each call of
 ``analyze`` (baseline and repeats). Follow-up acquisitions are not analysed. A scan whose result lacks
 ``bsi_percent`` or ``metastasis_probability`` is left out of the figures that need it. Every figure is
-reported with its count; a figure of an empty group is None. The JSON also lists every scored scan
+reported with its count; a figure of an empty group is None. *Super scans*: of the baseline scans
+whose result says (``patient.super_scan``), the true super scans called and the calls on other
+patients (one false call moves the BSI by about 30 points). The JSON also lists every scored scan
 (``per_scan``: truth label, patient probability, truth and result BSI and their difference, false
 positives), so that a figure can be traced to the patients behind it.
 """
@@ -706,6 +708,10 @@ class ScanOutcome:
         Result ``patient.metastasis_probability``.
     seconds : float or None
         Wall time of the analysis call.
+    super_scan : bool
+        Truth: the scan has a super scan (a finding of :data:`DIFFUSE_KINDS`).
+    super_scan_called : bool or None
+        Result ``patient.super_scan``; None when the result does not say.
     """
 
     case_id: str
@@ -717,6 +723,8 @@ class ScanOutcome:
     bsi_percent: float | None
     probability: float | None
     seconds: float | None = None
+    super_scan: bool = False
+    super_scan_called: bool | None = None
 
     @property
     def baseline(self) -> bool:
@@ -771,7 +779,13 @@ def score_scan(
             summary.get("metastasis_probability"), "result patient.metastasis_probability"
         ),
         seconds=seconds,
+        super_scan=any(f.get("kind") in DIFFUSE_KINDS for f in truth.get("findings") or []),
+        super_scan_called=_optional_flag(summary.get("super_scan")),
     )
+
+
+def _optional_flag(value: Any) -> bool | None:
+    return value if isinstance(value, bool) else None
 
 
 def _round(value: float | None, digits: int = 4) -> float | None:
@@ -944,6 +958,19 @@ class FindingsEvaluation:
             "mean_absolute_error": _round(mean_absolute_error(predicted, truth)),
         }
 
+    def super_scan_calls(self) -> dict[str, Any]:
+        """Return the baseline super scans called, and the false calls, over the scans whose result says.
+
+        A call sets the BSI of the whole axial skeleton, so one false call moves it by about 30 points.
+        """
+        said = [s for s in self.baselines if s.super_scan_called is not None]
+        truths = [s for s in said if s.super_scan]
+        return {
+            "called": _proportion(Proportion(sum(bool(s.super_scan_called) for s in truths), len(truths))),
+            "false_calls": sum(bool(s.super_scan_called) and not s.super_scan for s in said),
+            "scans": len(said),
+        }
+
     def per_scan(self) -> list[dict[str, Any]]:
         """Return one row per scored scan, truth beside result: where each cohort figure comes from."""
         rows = []
@@ -961,6 +988,8 @@ class FindingsEvaluation:
                     "bsi_percent": _round(scan.bsi_percent),
                     "bsi_error": _round(error),
                     "false_positives": len(scan.match.false_positives),
+                    "super_scan": scan.super_scan,
+                    "super_scan_called": scan.super_scan_called,
                 }
             )
         return rows
@@ -1073,6 +1102,7 @@ class FindingsEvaluation:
                 "at_target_sensitivity": at_target,
             },
             "bsi": self.bsi(),
+            "super_scan": self.super_scan_calls(),
             "repeatability": repeatability,
             "time": self.timing(),
             "calibration": self.calibration(),
@@ -1179,6 +1209,11 @@ class FindingsEvaluation:
         rows.append(("BSI bias (result - truth), points", _fmt(bsi["bias"]), f"{bsi['n']} scans"))
         rows.append(
             ("BSI mean absolute error, points", _fmt(bsi["mean_absolute_error"]), f"{bsi['n']} scans")
+        )
+        calls = figures["super_scan"]
+        rows.append(("Super scans called", _fmt(calls["called"]["value"]), _of(calls["called"], "patients")))
+        rows.append(
+            ("Super-scan calls on other patients", str(calls["false_calls"]), f"{calls['scans']} scans")
         )
         rep = figures["repeatability"]
         rows.append(
