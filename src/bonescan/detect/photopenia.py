@@ -42,6 +42,7 @@ __all__ = [
     "EDGE_PX",
     "MIDLINE_BAND_MM",
     "MIDLINE_SEARCH_MM",
+    "MIDLINE_SMOOTHING_PX",
     "POSTURE_SHIFT_MM",
     "SELF_MARGIN_MM",
     "SIDE_BALANCE_MM",
@@ -57,7 +58,8 @@ DEFECT_SIGMA_MM = 5.6
 MIDLINE_SEARCH_MM = 45.0
 MIDLINE_BAND_MM = 27.0
 _MIDLINE_MEDIAN_MM = 70.0
-_MIDLINE_SMOOTHING_PX = 2.0
+#: The Gaussian (pixels) the counts are smoothed with before the midline is searched.
+MIDLINE_SMOOTHING_PX = 2.0
 _MIDLINE_ROW_STEP = 2
 POSTURE_SHIFT_MM = 7.0
 SIDE_BALANCE_MM = 45.0
@@ -134,8 +136,7 @@ class DefectReference:
 
     def reflected(self, mask: NDArray[np.bool_]) -> NDArray[np.bool_]:
         """Return ``mask`` reflected about the midline (False where the reflection leaves the view)."""
-        values, _ = reflect(mask.astype(np.float32), self.midline)
-        return np.asarray(values > 0.5)
+        return _reflect_mask(mask, self.midline)
 
 
 def _pixels(mm: float, spacing_mm: tuple[float, float]) -> float:
@@ -161,6 +162,11 @@ def reflect(
     row_index = np.broadcast_to(np.arange(rows)[:, None], source.shape)
     out[inside] = image[row_index[inside], source[inside]]
     return out, inside
+
+
+def _reflect_mask(mask: NDArray[np.bool_], midline: NDArray[np.intp]) -> NDArray[np.bool_]:
+    """Return ``mask`` reflected about ``midline`` (False where the reflection leaves the view)."""
+    return np.asarray(reflect(mask.astype(np.float32), midline)[0] > 0.5)
 
 
 def _reflected_about(image: NDArray[np.float32], twice: int) -> tuple[NDArray[np.float32], slice]:
@@ -193,8 +199,14 @@ def midline_columns(
     ndarray of int
         ``2 * midline`` per row (an integer, so that the midline may fall between two columns).
     """
-    rows, columns = counts.shape
-    smoothed = ndimage.gaussian_filter(np.asarray(counts, dtype=np.float32), _MIDLINE_SMOOTHING_PX)
+    smoothed = ndimage.gaussian_filter(np.asarray(counts, dtype=np.float32), MIDLINE_SMOOTHING_PX)
+    return _midline_of_smoothed(np.asarray(smoothed, dtype=np.float32), bone, spacing_mm)
+
+
+def _midline_of_smoothed(
+    smoothed: NDArray[np.float32], bone: NDArray[np.bool_], spacing_mm: tuple[float, float]
+) -> NDArray[np.intp]:
+    rows, columns = smoothed.shape
     step = _MIDLINE_ROW_STEP
     smooth = np.asarray(np.where(bone, smoothed, 0)[::step], dtype=np.float32)
     bone_rows = bone[::step].astype(np.float32)
@@ -227,7 +239,7 @@ def _from_other_side(
     spacing_mm: tuple[float, float],
 ) -> tuple[NDArray[np.float32], NDArray[np.bool_]]:
     reflected, inside = reflect(smoothed, midline)
-    other_bone = reflect(bone.astype(np.float32), midline)[0] > 0.5
+    other_bone = _reflect_mask(bone, midline)
     shift = 2 * round(_pixels(POSTURE_SHIFT_MM, spacing_mm)) + 1
     forgiving = ndimage.grey_erosion(reflected, size=(shift, shift))
     balance = _pixels(SIDE_BALANCE_MM, spacing_mm)
@@ -260,7 +272,11 @@ def _from_vertebrae(smoothed: NDArray[np.float32], spacing_mm: tuple[float, floa
 
 
 def defect_reference(
-    counts: NDArray[np.floating], labels: NDArray[np.uint8], spacing_mm: tuple[float, float]
+    counts: NDArray[np.floating],
+    labels: NDArray[np.uint8],
+    spacing_mm: tuple[float, float],
+    *,
+    midline_smoothed: NDArray[np.float32] | None = None,
 ) -> DefectReference:
     """Estimate what the bone of one view would show without photopenic defects.
 
@@ -272,6 +288,9 @@ def defect_reference(
         Its region labels.
     spacing_mm : tuple of float
         Its pixel spacing (row, column).
+    midline_smoothed : ndarray of float32, optional
+        The counts smoothed with a Gaussian of :data:`MIDLINE_SMOOTHING_PX`, when the caller has them
+        (:func:`bonescan.detect.reference.normal_uptake` does); computed here otherwise.
 
     Returns
     -------
@@ -283,9 +302,13 @@ def defect_reference(
         ndimage.gaussian_filter(np.asarray(counts, dtype=np.float32), sigma), dtype=np.float32
     )
     bone = _BONE_LABELS[labels]
-    midline = midline_columns(counts, bone, spacing_mm)
+    midline = (
+        midline_columns(counts, bone, spacing_mm)
+        if midline_smoothed is None
+        else _midline_of_smoothed(midline_smoothed, bone, spacing_mm)
+    )
     mirrored, mirror_known = _from_other_side(smoothed, bone, midline, spacing_mm)
-    organ_opposite = reflect(_ORGANS[labels].astype(np.float32), midline)[0] > 0.5
+    organ_opposite = _reflect_mask(_ORGANS[labels], midline)
     margin = 2 * _pixels(SELF_MARGIN_MM, spacing_mm)
     away = np.abs(2 * np.arange(counts.shape[1])[None, :] - midline[:, None]) >= margin
     inner = ndimage.binary_erosion(bone, iterations=EDGE_PX) & _COMPARED[labels]

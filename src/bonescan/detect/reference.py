@@ -37,7 +37,7 @@ from scipy import ndimage
 
 from bonescan.anatomy.model import ViewAnatomy
 from bonescan.detect.model import UptakeReference
-from bonescan.detect.photopenia import DefectReference, defect_reference
+from bonescan.detect.photopenia import MIDLINE_SMOOTHING_PX, DefectReference, defect_reference
 from bonescan.regions import bone_regions, region
 from bonescan.study import View
 
@@ -258,5 +258,8 @@ def normal_uptake(view: View, anatomy: ViewAnatomy) -> NormalUptake:
     local = _shaped_background(background, spacing, LOCAL_LINE_MM, ceiling=False)
     broad = _shaped_background(background, spacing, BROAD_LINE_MM, ceiling=False)
     ceiling = _shaped_background(background, spacing, LOCAL_LINE_MM, ceiling=True)
-    defect = defect_reference(view.counts, anatomy.labels, spacing)
+    same_smoothing = _BACKGROUND_SMOOTHING_PX == MIDLINE_SMOOTHING_PX  # then the midline reuses it
+    defect = defect_reference(
+        view.counts, anatomy.labels, spacing, midline_smoothed=background if same_smoothing else None
+    )
     return NormalUptake(smoothed, level, bone, nearest, local, broad, ceiling, defect, reference)
