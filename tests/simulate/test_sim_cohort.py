@@ -204,7 +204,7 @@ def test_truth_records_the_version_and_the_acquisition_physics(cohort_dir: Path)
     from bonescan.simulate.physics import fwhm_mm
 
     for truth in _truths(cohort_dir):
-        assert truth["simulator_version"] == "6"
+        assert truth["simulator_version"] == "7"
         factor = truth["acquisition"]["resolution_factor"]
         assert 0.8 <= factor <= 1.5
         assert truth["image"]["fwhm_mm_at_10cm"] == pytest.approx(fwhm_mm(100.0) * factor, abs=0.01)
@@ -222,6 +222,40 @@ def test_a_catheter_adds_its_bag_and_drains_the_bladder_and_changes_nothing_else
     assert with_bag.findings[:-1] == plain.findings  # its own random stream
     assert with_bag.baseline.hours_since_void == DRAINED_HOURS
     assert plain.baseline.hours_since_void > DRAINED_HOURS
+
+
+def test_degenerative_joints_are_drawn_besides_other_findings_of_older_patients_not_labelled_normal(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bonescan.simulate import cohort
+
+    def joints(case: Any) -> list[Any]:
+        return [f for f in case.findings if f.cause.startswith("degenerative joint disease")]
+
+    drawn = {label: [cohort._draw_case(93, n, label) for n in range(1, 41)] for label in MIX}
+    assert not any(joints(case) for case in drawn["normal"])
+    for label in ("benign", "metastatic"):
+        with_it = [case for case in drawn[label] if joints(case)]
+        assert 8 <= len(with_it) <= 30, label
+        assert np.mean([c.info.patient.age_years for c in with_it]) > np.mean(
+            [c.info.patient.age_years for c in drawn[label]]
+        )
+    metastatic = [c for c in drawn["metastatic"] if joints(c)]
+    assert all(any(f.malignant for f in case.findings) for case in metastatic)  # besides the metastases
+    knees = [f for case in metastatic for f in joints(case) if f.cause.endswith("(knee)")]
+    assert {f.region.split("_")[0] for f in knees} <= {"femur", "tibia"} and knees
+    for case in drawn["benign"] + metastatic:
+        regions = [f.region for f in joints(case)]
+        assert len(regions) == len(set(regions))  # one degenerative finding a joint
+    plain = [cohort._draw_case(93, number, "metastatic", catheters=0.0) for number in range(1, 41)]
+    monkeypatch.setattr(cohort, "joint_degeneration_share", lambda age: 0.0)
+    for number, case in enumerate(plain, start=1):  # a random stream of its own
+        without = cohort._draw_case(93, number, "metastatic", catheters=0.0)
+        assert case.findings[: len(without.findings)] == without.findings
+        assert case.baseline == without.baseline
+    assert sum(len(c.findings) for c in plain) > sum(
+        len(cohort._draw_case(93, n, "metastatic", catheters=0.0).findings) for n in range(1, 41)
+    )
 
 
 def test_spondylosis_is_drawn_besides_other_findings_of_older_patients_not_labelled_normal() -> None:

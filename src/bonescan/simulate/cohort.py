@@ -37,7 +37,14 @@ from bonescan.simulate.findings import Finding
 from bonescan.simulate.output import CaseInfo, write_acquisition
 from bonescan.simulate.patient import Acquisition, sample_acquisition, sample_patient
 from bonescan.simulate.phantom import Body, build_body
-from bonescan.simulate.sampling import sample_benign, sample_malignant, sample_spondylosis, spondylosis_share
+from bonescan.simulate.sampling import (
+    joint_degeneration_share,
+    sample_benign,
+    sample_joint_degeneration,
+    sample_malignant,
+    sample_spondylosis,
+    spondylosis_share,
+)
 from bonescan.simulate.scan import simulate_scan
 
 __all__ = ["MIX", "CohortConfig", "plan_labels", "simulate_case", "write_cohort"]
@@ -57,6 +64,7 @@ _STREAMS = {
     "evolve": 5,
     "catheter": 6,
     "spondylosis": 7,
+    "joints": 8,
 }
 
 
@@ -159,6 +167,9 @@ def _draw_case(seed: int, number: int, label: str, catheters: float = CATHETER_S
     spine = _rng(seed, number, "spondylosis")
     if label != "normal" and spine.random() < spondylosis_share(patient.age_years):
         findings = renumber([*findings, *_background_spondylosis(body, spine, findings)])
+    joints = _rng(seed, number, "joints")
+    if label != "normal" and joints.random() < joint_degeneration_share(patient.age_years):
+        findings = renumber([*findings, *_background_joints(body, joints, findings)])
     catheter = _rng(seed, number, "catheter")
     if catheter.random() < catheters:
         findings = renumber([*findings, catheter_bag(body, catheter)])
@@ -177,6 +188,14 @@ def _background_spondylosis(
 
     taken = {level(f) for f in findings if f.kind == "degenerative"}
     drawn = [f for f in sample_spondylosis(body, rng) if level(f) not in taken]
+    group = max((f.group or 0 for f in findings), default=0) + 1
+    return [replace(f, group=group) for f in drawn] if len(drawn) > 1 else drawn
+
+
+def _background_joints(body: Body, rng: np.random.Generator, findings: tuple[Finding, ...]) -> list[Finding]:
+    """Draw age-related degenerative joint uptake besides a patient's other findings, on free joints."""
+    taken = {f.region for f in findings if f.kind == "degenerative"}
+    drawn = [f for f in sample_joint_degeneration(body, rng) if f.region not in taken]
     group = max((f.group or 0 for f in findings), default=0) + 1
     return [replace(f, group=group) for f in drawn] if len(drawn) > 1 else drawn
 

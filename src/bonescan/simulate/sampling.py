@@ -21,8 +21,10 @@ from bonescan.simulate.phantom import Body
 __all__ = [
     "BENIGN_KINDS",
     "METASTASIS_SITES",
+    "joint_degeneration_share",
     "number",
     "sample_benign",
+    "sample_joint_degeneration",
     "sample_kind",
     "sample_malignant",
     "sample_spondylosis",
@@ -318,10 +320,36 @@ def spondylosis_share(age_years: float) -> float:
     return float(np.clip(0.015 * (age_years - 45.0), 0.0, 0.5))
 
 
-def _degenerative(body: Body, rng: np.random.Generator) -> list[Finding]:
-    site = str(
-        rng.choice(["knee", "shoulder", "lumbar_facets", "first_cmc", "ankle"], p=[0.4, 0.25, 0.2, 0.1, 0.05])
-    )
+def joint_degeneration_share(age_years: float) -> float:
+    """Share of patients of ``age_years`` with degenerative joint uptake besides their other findings.
+
+    Rising by 2% a year from 45 to at most 0.6: uptake at the knees, shoulders and hands of older
+    patients is among the commonest things on a bone scan, with or without metastases.
+    """
+    return float(np.clip(0.02 * (age_years - 45.0), 0.0, 0.6))
+
+
+#: Where age-related joint degeneration shows besides a patient's other findings, with its weights.
+_AGE_RELATED_JOINTS = {"knee": 0.55, "shoulder": 0.2, "first_cmc": 0.15, "ankle": 0.1}
+
+
+def sample_joint_degeneration(body: Body, rng: np.random.Generator) -> list[Finding]:
+    """Degenerative uptake at one joint of the limbs, on both sides in 65%: knees most often.
+
+    The spine's degenerative uptake is :func:`sample_spondylosis`.
+    """
+    names = list(_AGE_RELATED_JOINTS)
+    weights = np.array(list(_AGE_RELATED_JOINTS.values()))
+    return _degenerative(body, rng, str(rng.choice(names, p=weights / weights.sum())))
+
+
+def _degenerative(body: Body, rng: np.random.Generator, site: str | None = None) -> list[Finding]:
+    if site is None:
+        site = str(
+            rng.choice(
+                ["knee", "shoulder", "lumbar_facets", "first_cmc", "ankle"], p=[0.4, 0.25, 0.2, 0.1, 0.05]
+            )
+        )
     hosts: list[tuple[int, float]] = []
     sides = ["left", "right"] if rng.random() < 0.65 else [str(rng.choice(["left", "right"]))]
     for side in sides:
