@@ -490,3 +490,55 @@ def test_super_scan_score_reads_the_kidneys_in_the_posterior_view_and_falls_back
     assert model.super_scan_score(views) == pytest.approx(math.log(8.0))
     unseen = [_reference(ViewName.POSTERIOR, 2.0, kidneys=None)]
     assert model.super_scan_score(unseen) == pytest.approx(math.log(2.0))
+
+
+def test_the_classifier_is_told_whether_the_study_has_one_view_or_two() -> None:
+    """Seen in one view only means another thing when the study has only one."""
+    from bonescan.classify.features import FEATURE_NAMES, feature_matrix
+
+    spot = _spot(ViewName.ANTERIOR, np.arange(10), np.arange(10), "femur_distal_left")
+    findings = [Finding(1, {ViewName.ANTERIOR: spot})]
+    column = FEATURE_NAMES.index("one_view_study")
+    one, two = feature_matrix(findings, view_count=1), feature_matrix(findings, view_count=2)
+    assert one[0, column] == 1.0 and two[0, column] == 0.0
+    assert np.array_equal(np.delete(one, column, axis=1), np.delete(two, column, axis=1))
+
+
+def test_a_finding_model_trained_on_fewer_features_reads_its_own_columns(tmp_path: Path) -> None:
+    """A model's description names its features; it is given those columns, in its own order."""
+    import json
+
+    from bonescan.classify.features import FEATURE_NAMES
+    from bonescan.classify.model import FindingModel, _feature_columns, load_finding_model
+    from bonescan.errors import InputError
+
+    older = [name for name in FEATURE_NAMES if name != "one_view_study"]
+    columns = _feature_columns(older, "findings.json")
+    assert columns is not None and FEATURE_NAMES.index("one_view_study") not in columns
+    assert [FEATURE_NAMES[i] for i in columns] == older
+    assert _feature_columns(list(FEATURE_NAMES), "findings.json") is None
+    seen: list[int] = []
+
+    def scorer(patches: np.ndarray, features: np.ndarray) -> np.ndarray:
+        seen.append(features.shape[1])
+        return np.stack([features[:, 0], -features[:, 0]], axis=1)
+
+    model = FindingModel(
+        ("normal", "metastasis"),
+        np.zeros(len(older)),
+        np.ones(len(older)),
+        scorer,
+        32,
+        {},
+        feature_columns=columns,
+    )
+    features = np.random.default_rng(0).normal(size=(3, len(FEATURE_NAMES)))
+    changed = features.copy()
+    changed[:, FEATURE_NAMES.index("one_view_study")] += 5.0
+    patches = np.zeros((3, 3, 32, 32), np.float32)
+    assert np.array_equal(model.probabilities(features, patches), model.probabilities(changed, patches))
+    assert seen == [len(older), len(older)]
+    document = {"features": [*older[:3], "no_such_feature"], "onnx": "findings.onnx"}
+    (tmp_path / "findings.json").write_text(json.dumps(document))
+    with pytest.raises(InputError, match="no_such_feature"):
+        load_finding_model(tmp_path / "findings.json")

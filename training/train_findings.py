@@ -61,6 +61,7 @@ from bonescan.detect import detect
 from bonescan.detect.patches import FINDING_PATCH_CHANNELS, PATCH_PX, finding_patch
 from bonescan.quantify.bsi import bone_scan_index
 from bonescan.regions import bone_regions, mass_fraction
+from bonescan.study import Study
 
 logger = logging.getLogger("train_findings")
 SUPER_SCAN_MARGIN = 0.01
@@ -76,11 +77,20 @@ def _size(match: dict[str, Any] | None) -> list[float]:
     return [float(match["radius_mm"][0]), float(match["uptake_ratio"][0]), float(contrast)]
 
 
-def _case(case: Path) -> tuple[np.ndarray, list[str], str, list[list[float]], np.ndarray]:
+def _one_view(study: Study, case: Path) -> Study:
+    """Keep one view of ``study``: the anterior of even-numbered cases, the posterior of odd ones."""
+    kept = study.views[int(case.name.removeprefix("case")) % 2 if len(study.views) > 1 else 0]
+    return dataclasses.replace(study, views=(kept,))
+
+
+def _case(job: tuple[Path, str]) -> tuple[np.ndarray, list[str], str, list[list[float]], np.ndarray]:
+    case, reading = job
     study = load_study(case / "baseline.dcm")
+    if reading == "one-view":
+        study = _one_view(study, case)
     truth = json.loads((case / "baseline.truth.json").read_text())
     findings = detect(study, segment(study)).findings
-    features = feature_matrix(findings)
+    features = feature_matrix(findings, len(study.views))
     super_scan = any(entry["kind"] == "super_scan" for entry in truth["findings"])
     keep, classes, sizes = [], [], []
     for index, finding in enumerate(findings):
@@ -100,11 +110,17 @@ def _case(case: Path) -> tuple[np.ndarray, list[str], str, list[list[float]], np
     return features[keep], classes, case.name, sizes, patches.astype(np.float16)
 
 
-def extract(out: Path, cohorts: list[Path], workers: int) -> None:
-    """Write the feature matrix and classes of every candidate of ``cohorts`` to ``out``."""
-    cases = sorted(
+def extract(out: Path, cohorts: list[Path], workers: int, reading: str = "two-view") -> None:
+    """Write the feature matrix and classes of every candidate of ``cohorts`` to ``out``.
+
+    ``reading``: ``two-view`` reads each baseline study as it is; ``one-view`` reads one of its views
+    alone (see :func:`_one_view`), as a study exported with one view would be read; ``all`` both.
+    """
+    found = sorted(
         case for cohort in cohorts for case in cohort.glob("case*") if (case / "baseline.dcm").exists()
     )
+    readings = ("two-view", "one-view") if reading == "all" else (reading,)
+    cases = [(case, kind) for kind in readings for case in found]
     rows, classes, names, sizes, patches = [], [], [], [], []
     with ProcessPoolExecutor(workers) as pool:
         for features, labels, name, size, patch in pool.map(_case, cases, chunksize=4):
@@ -437,6 +453,7 @@ def main(argv: list[str] | None = None) -> None:
     first = stages.add_parser("extract")
     first.add_argument("--out", type=Path, required=True)
     first.add_argument("--workers", type=int, default=2)
+    first.add_argument("--reading", choices=("two-view", "one-view", "all"), default="two-view")
     first.add_argument("cohorts", type=Path, nargs="+")
     second = stages.add_parser("fit")
     second.add_argument("--data", type=Path, required=True)
@@ -456,7 +473,7 @@ def main(argv: list[str] | None = None) -> None:
     fourth.add_argument("cohorts", type=Path, nargs="+")
     args = parser.parse_args(argv)
     if args.stage == "extract":
-        extract(args.out, args.cohorts, args.workers)
+        extract(args.out, args.cohorts, args.workers, args.reading)
     elif args.stage == "fit":
         fit(args.data, args.epochs, args.seed, args.channels, args.members)
     elif args.stage == "patient":

@@ -28,7 +28,8 @@ def judged_findings(
     """Run the steps before the patient assessment: label the skeleton, detect, judge the findings."""
     anatomy = segment(study, network=network)
     findings = detect(study, anatomy)
-    return anatomy, findings, tuple(judge_findings(findings.findings, finding_model))
+    judged = judge_findings(findings.findings, finding_model, view_count=len(study.views))
+    return anatomy, findings, tuple(judged)
 
 
 def analyze(

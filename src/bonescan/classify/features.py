@@ -52,6 +52,7 @@ _BASE_FEATURES = (
     "log_broad_contrast",
     "log_other_view_contrast",
     "relative_row",
+    "one_view_study",
 )
 FEATURE_NAMES: tuple[str, ...] = _BASE_FEATURES + tuple(f"region_{name}" for name in REGION_GROUPS)
 _JOINT_SCALE_MM = 15.0
@@ -115,7 +116,7 @@ def _other_view_contrast(finding: Finding) -> float:
     return _log(others[0].local_contrast) if others else 0.0
 
 
-def _features(finding: Finding, others: Sequence[Finding], strong: int) -> list[float]:
+def _features(finding: Finding, others: Sequence[Finding], strong: int, view_count: int) -> list[float]:
     spot = finding.main
     near_joint = math.exp(-spot.measures.joint_distance_mm / _JOINT_SCALE_MM)
     group = region_group(finding.region)
@@ -141,12 +142,22 @@ def _features(finding: Finding, others: Sequence[Finding], strong: int) -> list[
         _log(spot.broad_contrast),
         _other_view_contrast(finding),
         spot.relative_row,
+        float(view_count == 1),
     ]
     return values + [float(group == name) for name in REGION_GROUPS]
 
 
-def feature_matrix(findings: Sequence[Finding]) -> NDArray[np.float64]:
-    """Return one row of :data:`FEATURE_NAMES` per finding."""
+def feature_matrix(findings: Sequence[Finding], view_count: int = 2) -> NDArray[np.float64]:
+    """Return one row of :data:`FEATURE_NAMES` per finding.
+
+    Parameters
+    ----------
+    findings : sequence of Finding
+        The findings of one study.
+    view_count : int
+        The number of views the study has. In a study of one view no finding is seen in both, which
+        in a study of two means something else (urine on the front of a thigh shows in one view only).
+    """
     strong = sum(1 for f in findings if f.kind is SpotKind.HOT and f.main.local_contrast >= _STRONG_CONTRAST)
-    rows = [_features(finding, findings, strong) for finding in findings]
+    rows = [_features(finding, findings, strong, view_count) for finding in findings]
     return np.asarray(rows, dtype=np.float64).reshape(len(rows), len(FEATURE_NAMES))

@@ -251,7 +251,9 @@ def _patches(findings: Sequence[Finding], size: int, channels: int) -> NDArray[n
     return np.stack(stack) if stack else np.zeros((0, channels, size, size), dtype=np.float32)
 
 
-def judge_findings(findings: Sequence[Finding], model: FindingModel | None = None) -> list[JudgedFinding]:
+def judge_findings(
+    findings: Sequence[Finding], model: FindingModel | None = None, *, view_count: int = 2
+) -> list[JudgedFinding]:
     """Label every finding, score its metastasis probability and drop normal uptake.
 
     Parameters
@@ -260,6 +262,8 @@ def judge_findings(findings: Sequence[Finding], model: FindingModel | None = Non
         The findings of one study (:func:`~bonescan.detect.detect`).
     model : FindingModel, optional
         The classifier; by default the one shipped with bonescan.
+    view_count : int
+        The number of views the study has (a classifier feature).
 
     Returns
     -------
@@ -268,7 +272,7 @@ def judge_findings(findings: Sequence[Finding], model: FindingModel | None = Non
     """
     chosen = model or load_finding_model()
     scores = chosen.probabilities(
-        feature_matrix(findings), _patches(findings, chosen.patch_px, chosen.patch_channels)
+        feature_matrix(findings, view_count), _patches(findings, chosen.patch_px, chosen.patch_channels)
     )
     judged = []
     for finding, row in zip(findings, scores, strict=True):

@@ -63,6 +63,7 @@ class FindingModel:
     patch_px: int
     description: dict[str, Any]
     patch_channels: int = 3
+    feature_columns: tuple[int, ...] | None = None
 
     def probabilities(
         self, features: NDArray[np.float64], patches: NDArray[np.float32]
@@ -72,14 +73,16 @@ class FindingModel:
         Parameters
         ----------
         features : ndarray, shape (n, len(FEATURE_NAMES))
-            The findings' features (:func:`~bonescan.classify.features.feature_matrix`).
+            The findings' features (:func:`~bonescan.classify.features.feature_matrix`); a model
+            trained on fewer of them takes its own (:attr:`feature_columns`).
         patches : ndarray, shape (n, patch_channels, patch_px, patch_px)
             The findings' patches (:func:`~bonescan.detect.patches.finding_patch`, first
             :attr:`patch_channels` channels).
         """
         if features.shape[0] == 0:
             return np.zeros((0, len(self.classes)))
-        standard = np.asarray((features - self.mean) / self.scale, dtype=np.float32)
+        used = features if self.feature_columns is None else features[:, list(self.feature_columns)]
+        standard = np.asarray((used - self.mean) / self.scale, dtype=np.float32)
         scores = self.scorer(np.asarray(patches, dtype=np.float32), standard)
         return _softmax(np.asarray(scores, dtype=np.float64))
 
@@ -100,9 +103,17 @@ def _onnx_scorer(path: Path) -> _Scorer:
     return score
 
 
+def _feature_columns(names: list[str], source: str) -> tuple[int, ...] | None:
+    """Return where the model's features lie in :data:`FEATURE_NAMES` (None: all, in order)."""
+    unknown = [name for name in names if name not in FEATURE_NAMES]
+    if unknown or not names:
+        raise InputError(source, f"the finding model was trained on other features ({unknown}); retrain it")
+    columns = tuple(FEATURE_NAMES.index(name) for name in names)
+    return None if columns == tuple(range(len(FEATURE_NAMES))) else columns
+
+
 def _from_json(document: dict[str, Any], folder: Path, source: str) -> FindingModel:
-    if tuple(document.get("features", ())) != FEATURE_NAMES:
-        raise InputError(source, "the finding model was trained on other features; retrain it")
+    columns = _feature_columns(list(document.get("features", ())), source)
     weights = folder / str(document["onnx"])
     if not weights.is_file():
         raise BonescanError(f"{weights}: the finding classifier is missing from this installation")
@@ -114,6 +125,7 @@ def _from_json(document: dict[str, Any], folder: Path, source: str) -> FindingMo
         patch_px=int(document["patch_px"]),
         description=dict(document.get("description", {})),
         patch_channels=int(document.get("patch_channels", 3)),
+        feature_columns=columns,
     )
 
 
