@@ -199,6 +199,8 @@ def fit(data: Path, epochs: int, seed: int, channels: int = 3, members: int = 1)
     their mean probabilities as one network (a calmer classifier: one net's call on a borderline
     finding can turn with its training seed).
     """
+    import onnx  # noqa: F401  (the export needs it: fail now, not after the training)
+
     loaded = np.load(data)
     x, names = loaded["features"], loaded["classes"]
     patches = loaded["patches"][:, :channels]  # float16: cast per batch
