@@ -188,14 +188,18 @@ def _background_spondylosis(
 
     taken = {level(f) for f in findings if f.kind == "degenerative"}
     drawn = [f for f in sample_spondylosis(body, rng) if level(f) not in taken]
-    group = max((f.group or 0 for f in findings), default=0) + 1
-    return [replace(f, group=group) for f in drawn] if len(drawn) > 1 else drawn
+    return _as_one_group(drawn, findings)
 
 
 def _background_joints(body: Body, rng: np.random.Generator, findings: tuple[Finding, ...]) -> list[Finding]:
     """Draw age-related degenerative joint uptake besides a patient's other findings, on free joints."""
     taken = {f.region for f in findings if f.kind == "degenerative"}
     drawn = [f for f in sample_joint_degeneration(body, rng) if f.region not in taken]
+    return _as_one_group(drawn, findings)
+
+
+def _as_one_group(drawn: list[Finding], findings: tuple[Finding, ...]) -> list[Finding]:
+    """Put the findings ``drawn`` together into a group after those of ``findings`` (when several)."""
     group = max((f.group or 0 for f in findings), default=0) + 1
     return [replace(f, group=group) for f in drawn] if len(drawn) > 1 else drawn
 
