@@ -25,7 +25,7 @@ from bonescan.simulate.patient import (
 )
 from bonescan.simulate.phantom import build_body
 from bonescan.simulate.realism import measure
-from bonescan.simulate.sampling import sample_spondylosis, spondylosis_share
+from bonescan.simulate.sampling import sample_kind, sample_spondylosis, spondylosis_share
 from bonescan.simulate.scan import SimulatedScan, simulate_scan
 from bonescan.simulate.texture import SOFT_SIGMA_MM, patient_field
 
@@ -318,3 +318,23 @@ def test_spondylosis_shows_as_a_spot_on_the_spine(
     peak = np.unravel_index(int(np.argmax(posterior)), posterior.shape)
     assert posterior[peak] > 1.2
     assert region_by_label(int(scan.labels[1][peak])).name in ("thoracic_spine", "lumbar_spine")
+
+
+def test_rib_fractures_come_alone_or_aligned_in_adjacent_ribs(
+    patient_and_acquisition: tuple[Patient, Acquisition],
+) -> None:
+    """A solitary rib spot is the textbook benign case: the simulator must draw fractures of one rib too."""
+    patient, acquisition = patient_and_acquisition
+    body = build_body(patient, acquisition.positioning, 100.0)
+    ribs = [
+        made
+        for seed in range(200)
+        if (made := sample_kind(body, np.random.default_rng(seed), "fracture"))[0].region.startswith("ribs")
+    ]
+    alone = [made for made in ribs if len(made) == 1]
+    assert 0.15 * len(ribs) < len(alone) < 0.4 * len(ribs)
+    assert all(made[0].cause == "trauma: rib fracture" for made in alone)
+    for made in ribs:
+        numbers = sorted(int(body.bones[f.spots[0].host].name.removeprefix("rib_")) for f in made)
+        assert numbers == list(range(numbers[0], numbers[0] + len(made)))  # adjacent ribs, one side
+        assert len({f.region for f in made}) == 1

@@ -397,8 +397,9 @@ def _fracture(body: Body, rng: np.random.Generator) -> list[Finding]:
     if pick < 0.55:
         side = str(rng.choice(["left", "right"]))
         first = int(rng.integers(3, 9))
-        count = int(rng.integers(2, 5))
+        count = int(rng.integers(1, 5))  # 1-4 ribs: a fracture of one rib alone is common
         segment = int(rng.integers(1, 5))
+        cause = "trauma: aligned rib fractures" if count > 1 else "trauma: rib fracture"
         found = []
         for rib in range(first, min(first + count, 12)):
             host = parts(body, f"ribs_{side}", f"rib_{rib}")[segment]
@@ -409,9 +410,7 @@ def _fracture(body: Body, rng: np.random.Generator) -> list[Finding]:
                 float(rng.uniform(5.0, 7.0)),
                 float(rng.uniform(3.0, 7.0)),
             )
-            found.append(
-                Finding(0, "fracture", "trauma: aligned rib fractures", False, f"ribs_{side}", spots=(spot,))
-            )
+            found.append(Finding(0, "fracture", cause, False, f"ribs_{side}", spots=(spot,)))
         return found
     if pick < 0.85:
         level = str(rng.choice(["T11", "T12", "L1", "L2", "L3", "T8"]))
