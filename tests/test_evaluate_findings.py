@@ -449,7 +449,8 @@ def test_benign_specificity_at_target_sensitivity() -> None:
 
 def test_per_scan_rows_put_truth_beside_result() -> None:
     """One row a scan: the small cohort's first case has BSI 1.0 against truth 1.2 and one false positive."""
-    rows = small_cohort().as_dict()["per_scan"]
+    cohort = small_cohort()
+    rows = cohort.as_dict()["per_scan"]
     first = rows[0]
     assert first["case_id"] == "case1" and first["acquisition"] == "baseline"
     assert first["patient_label"] == "metastatic" and first["metastatic"] is True
@@ -458,7 +459,7 @@ def test_per_scan_rows_put_truth_beside_result() -> None:
     assert first["false_positives"] == 1
     second = rows[1]  # the found fracture and the bladder are not false positives
     assert (second["case_id"], second["false_positives"], second["bsi_error"]) == ("case2", 0, 0.1)
-    assert len(rows) == len(small_cohort().scans)
+    assert len(rows) == len(cohort.scans)
 
 
 def test_super_scan_calls_count_hits_and_false_calls_on_baselines() -> None:
@@ -480,7 +481,8 @@ def test_super_scan_calls_count_hits_and_false_calls_on_baselines() -> None:
         scan("d", [], True, "repeat1"),
         scan("e", diffuse, None),
     ]
-    figures = FindingsEvaluation(scans=scans).as_dict()
+    evaluation = FindingsEvaluation(scans=scans)
+    figures = evaluation.as_dict()
     assert figures["super_scan"] == {
         "called": {"value": 0.5, "count": 1, "n": 2},
         "false_calls": 1,
@@ -490,7 +492,7 @@ def test_super_scan_calls_count_hits_and_false_calls_on_baselines() -> None:
     assert rows[("c", "baseline")]["super_scan"] is False
     assert rows[("c", "baseline")]["super_scan_called"] is True
     assert rows[("e", "baseline")]["super_scan_called"] is None
-    assert "Super-scan calls on other patients | 1 |" in FindingsEvaluation(scans=scans).to_markdown()
+    assert "Super-scan calls on other patients | 1 |" in evaluation.to_markdown()
 
 
 def test_repeatability_sd_exact() -> None:

@@ -105,8 +105,10 @@ def _onnx_scorer(path: Path) -> _Scorer:
 
 def _feature_columns(names: list[str], source: str) -> tuple[int, ...] | None:
     """Return where the model's features lie in :data:`FEATURE_NAMES` (None: all, in order)."""
+    if not names:
+        raise InputError(source, "the finding model names no features; retrain it")
     unknown = [name for name in names if name not in FEATURE_NAMES]
-    if unknown or not names:
+    if unknown:
         raise InputError(source, f"the finding model was trained on other features ({unknown}); retrain it")
     columns = tuple(FEATURE_NAMES.index(name) for name in names)
     return None if columns == tuple(range(len(FEATURE_NAMES))) else columns
