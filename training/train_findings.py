@@ -5,7 +5,7 @@ Usage (from the repository root)::
     bonescan simulate --out .cache/v2/train-3001 --cohort 400 --seed 3001
     bonescan simulate --out .cache/v2/train-3002 --cohort 250 --seed 3002
     python training/train_findings.py extract --out .cache/v2/train-3001.npz .cache/v2/train-3001
-    python training/train_findings.py fit --data .cache/v2/train-3001.npz
+    python training/train_findings.py fit --data .cache/v2/train-3001.npz  # one or more files
     python training/train_findings.py patient .cache/v2/train-3002
     python training/train_findings.py super-scan .cache/v2/train-3002 .cache/v3/train-3007
 
@@ -190,8 +190,16 @@ def _export_onnx(net: torch.nn.Module, features: int, channels: int, path: Path)
     )
 
 
-def fit(data: Path, epochs: int, seed: int, channels: int = 3, members: int = 1) -> None:
-    """Fit the finding classifier on ``data`` and write it into the package.
+def _load_candidates(data: list[Path]) -> dict[str, np.ndarray]:
+    """Join the arrays of one or more files written by :func:`extract`, in the order given."""
+    loaded = [np.load(path) for path in data]
+    return {key: np.concatenate([part[key] for part in loaded]) for key in loaded[0].files}
+
+
+def fit(data: list[Path], epochs: int, seed: int, channels: int = 3, members: int = 1) -> None:
+    """Fit the finding classifier on the candidates of ``data`` and write it into the package.
+
+    ``data``: one or more files written by :func:`extract` (each cohort can be extracted on its own).
 
     ``channels``: 3 for the main spot's patch alone, 6 to add the other view's (``extract`` keeps
     both; on development seed 5102 the six-channel model was no better, so 3 is shipped).
@@ -201,7 +209,7 @@ def fit(data: Path, epochs: int, seed: int, channels: int = 3, members: int = 1)
     """
     import onnx  # noqa: F401  (the export needs it: fail now, not after the training)
 
-    loaded = np.load(data)
+    loaded = _load_candidates(data)
     x, names = loaded["features"], loaded["classes"]
     patches = loaded["patches"][:, :channels]  # float16: cast per batch
     classes = tuple([NORMAL, *sorted(set(names.tolist()) - {NORMAL})])
@@ -224,7 +232,7 @@ def fit(data: Path, epochs: int, seed: int, channels: int = 3, members: int = 1)
         "patch_channels": int(patches.shape[1]),
         "description": {
             "name": "findings-patchnet-2",
-            "trained_on": str(data),
+            "trained_on": " ".join(str(path) for path in data),
             "candidates": len(y),
             "class_counts": {name: int((y == index).sum()) for index, name in enumerate(classes)},
             "epochs": epochs,
@@ -458,7 +466,7 @@ def main(argv: list[str] | None = None) -> None:
     first.add_argument("--reading", choices=("two-view", "one-view", "all"), default="two-view")
     first.add_argument("cohorts", type=Path, nargs="+")
     second = stages.add_parser("fit")
-    second.add_argument("--data", type=Path, required=True)
+    second.add_argument("--data", type=Path, nargs="+", required=True)
     second.add_argument("--epochs", type=int, default=16)
     second.add_argument("--seed", type=int, default=0)
     second.add_argument("--channels", type=int, choices=(3, FINDING_PATCH_CHANNELS), default=3)
