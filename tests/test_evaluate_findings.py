@@ -51,13 +51,14 @@ def finding(
     status: str = "present",
     radius_mm: float = 10.0,
     uptake: float = 3.0,
+    contrast: float = 1.5,
 ) -> dict[str, Any]:
     r, c = int(centre[0]), int(centre[1])
     entry = {
         "centre": list(centre),
         "bbox": [r - half, r + half, c - half, c + half],
         "area_px": 20,
-        "contrast": 1.5,
+        "contrast": contrast,
         "equivalent_diameter_mm": diameter_mm,
     }
     return {
@@ -66,6 +67,7 @@ def finding(
         "polarity": polarity,
         "malignant": malignant,
         "status": status,
+        "region": "lumbar_spine",
         "radius_mm": [radius_mm],
         "uptake_ratio": [uptake],
         "views": {view: dict(entry) for view in views},
@@ -415,6 +417,46 @@ def test_lesion_figures() -> None:
     assert lesions["auc"] == {"value": 0.5, "n_positive": 2, "n_negative": 2}
     froc = {p["threshold"]: (p["sensitivity"], p["fp_per_scan"]) for p in lesions["froc"]}
     assert froc == {0.0: (0.6667, 0.6667), 0.5: (0.3333, 0.6667), 0.8: (0.3333, 0.0), 1.0: (0.0, 0.0)}
+
+
+def test_bar_misses_say_why_each_lesion_is_not_counted() -> None:
+    # four metastases of radius 10 mm and image contrast 2.5 (the bar's class), one of contrast 1.5
+    # (not in it). The false positive at p 0.3 puts the bar's threshold at 0.5 (1 FP/scan at 0.0,
+    # none at 0.5): T1 counts (p 0.9); T2 lies under T1's detection; T3 is found at p 0.2; T4 has
+    # nothing near it; T5 is missed but not in the class.
+    lesions = [
+        finding(1, centre=(100.0, 50.0), contrast=2.5),
+        finding(2, centre=(102.0, 50.0), contrast=2.5),
+        finding(3, centre=(300.0, 50.0), contrast=2.5),
+        finding(4, centre=(500.0, 50.0), contrast=2.5),
+        finding(5, centre=(700.0, 50.0)),
+    ]
+    hotspots = [hotspot(1, 100.5, p=0.9), hotspot(2, 300.0, p=0.2), hotspot(3, 900.0, p=0.3)]
+    evaluation = FindingsEvaluation(
+        scans=[outcome("case1", hotspots, lesions, label="metastatic", p=0.9)], thresholds=(0.0, 0.5, 1.0)
+    )
+    misses = evaluation.bar_misses()
+    assert misses["threshold"] == 0.5
+    assert evaluation.as_dict()["bars"]["metastases_r8mm_c2_sensitivity_at_0.3_fp"]["value"] == 0.25
+    assert misses["by_reason"] == {"not_detected": 1, "lies_on_another": 1, "below_threshold": 1}
+    assert [(row["truth_id"], row["reason"], row["probability"]) for row in misses["lesions"]] == [
+        (2, "lies_on_another", 0.9),
+        (3, "below_threshold", 0.2),
+        (4, "not_detected", None),
+    ]
+    assert misses["lesions"][0] | {"reason": ""} == {
+        "case_id": "case1",
+        "truth_id": 2,
+        "kind": "metastasis",
+        "region": "lumbar_spine",
+        "radius_mm": 10.0,
+        "contrast": 2.5,
+        "reason": "",
+        "probability": 0.9,
+    }
+    assert "1 not detected, 1 lying on a detection matched to another metastasis, 1 detected below" in (
+        evaluation.to_markdown()
+    )
 
 
 def test_patient_and_bsi_figures() -> None:

@@ -92,6 +92,14 @@ whose result says (``patient.super_scan``), the true super scans called and the 
 patients (one false call moves the BSI by about 30 points). The JSON also lists every scored scan
 (``per_scan``: truth label, patient probability, truth and result BSI and their difference, false
 positives), so that a figure can be traced to the patients behind it.
+
+*Bar misses*: every ``metastatic_hot_r8mm_c2`` lesion of the baseline scans that the bar figure does
+not count at its threshold (the FROC threshold it is read at), with the reason: ``not_detected`` (no
+detection matched it, and none lies on it), ``lies_on_another`` (a detection matched to another
+malignant lesion lies on it: see *Overlapping lesions*), or ``below_threshold`` (matched, with a
+probability under the threshold; every matched lesion when no threshold reaches the false-positive
+limit). Each row names the case, the truth id, kind, region, radius and image contrast, and the
+probability of the detection concerned.
 """
 
 from __future__ import annotations
@@ -125,6 +133,7 @@ __all__ = [
     "ARTEFACT_KINDS",
     "FROC_THRESHOLDS",
     "LESION_CLASSES",
+    "MISS_REASONS",
     "FindingsEvaluation",
     "HotspotPoint",
     "LesionMatch",
@@ -165,6 +174,7 @@ BAR_BENIGN_SPECIFICITY = 0.85
 BAR_REPEAT_SD = 0.10
 BAR_LESION_SENSITIVITY = 0.95
 BAR_LESION_FP = 0.3
+MISS_REASONS = ("not_detected", "lies_on_another", "below_threshold")
 _COMPATIBLE = {"hot": frozenset({"hot", "mixed"}), "cold": frozenset({"cold", "mixed"})}
 _CLASS_TITLES = {
     "metastatic_hot": "metastases (hot)",
@@ -219,6 +229,10 @@ class TruthLesion:
         First element of the truth ``uptake_ratio`` list.
     views : dict of str to TruthView
         Its entry in each view where it shows.
+    contrast : float or None
+        Its highest image contrast over the views (truth ``contrast``).
+    region : str or None
+        Its truth ``region``.
     """
 
     finding_id: int
@@ -229,6 +243,7 @@ class TruthLesion:
     uptake_ratio: float | None
     views: Mapping[str, TruthView]
     contrast: float | None = None
+    region: str | None = None
 
     @property
     def artefact(self) -> bool:
@@ -522,6 +537,7 @@ def truth_lesions(
                     ),
                     default=None,
                 ),
+                region=None if finding.get("region") is None else str(finding["region"]),
             )
         )
     return tuple(lesions), excluded
@@ -1078,6 +1094,7 @@ class FindingsEvaluation:
                     ),
                     "shared_hits": sum(len(s.match.shared) for s in self.baselines),
                 },
+                "bar_misses": self.bar_misses("metastatic_hot_r8mm_c2"),
                 "excluded_truths": excluded,
                 "auc": {"value": _round(lesion_auc), "n_positive": n_pos, "n_negative": n_neg},
                 "froc": [
@@ -1144,6 +1161,28 @@ class FindingsEvaluation:
             "fp_per_scan": _round(point.fp_per_scan),
             "detected": point.detected,
             "lesions": point.lesions,
+        }
+
+    def bar_misses(self, target_class: str = "metastatic_hot_r8mm_c2") -> dict[str, Any]:
+        """Return the lesions of ``target_class`` the bar figure does not count, and why (module notes)."""
+        point = self.sensitivity_at_fp(target_class, BAR_LESION_FP)
+        threshold = math.inf if point is None else point.threshold
+        rows = []
+        for scan in self.baselines:
+            for index, lesion in enumerate(scan.match.truths):
+                if target_class not in lesion.classes:
+                    continue
+                found = scan.match.prediction_of(index)
+                if found is not None and found.probability >= threshold:
+                    continue
+                beneath = found or scan.match.prediction_of(index, shared=True)
+                reason = MISS_REASONS[0 if beneath is None else (2 if found is not None else 1)]
+                rows.append(_miss_row(scan, lesion, reason, beneath))
+        return {
+            "class": target_class,
+            "threshold": None if point is None else point.threshold,
+            "by_reason": {reason: sum(row["reason"] == reason for row in rows) for reason in MISS_REASONS},
+            "lesions": rows,
         }
 
     def to_markdown(self) -> str:
@@ -1270,8 +1309,36 @@ class FindingsEvaluation:
             "Not a bar figure: counting also the lesions a detection lies on while matched to an "
             "overlapping one, metastases >= 8 mm with image contrast >= 2 at <= 0.3 FP/scan: "
             f"{_fmt(overlap['value'])}{found}.",
+            "",
+            _misses_sentence(lesions["bar_misses"]),
         ]
         return "\n".join(lines) + "\n"
+
+
+def _miss_row(
+    scan: ScanOutcome, lesion: TruthLesion, reason: str, detection: PredictedLesion | None
+) -> dict[str, Any]:
+    return {
+        "case_id": scan.case_id,
+        "truth_id": lesion.finding_id,
+        "kind": lesion.kind,
+        "region": lesion.region,
+        "radius_mm": _round(lesion.radius_mm, 1),
+        "contrast": _round(lesion.contrast, 2),
+        "reason": reason,
+        "probability": None if detection is None else _round(detection.probability),
+    }
+
+
+def _misses_sentence(misses: Mapping[str, Any]) -> str:
+    counts = misses["by_reason"]
+    at = "no threshold" if misses["threshold"] is None else f"threshold {misses['threshold']:.2f}"
+    return (
+        f"Metastases >= 8 mm with image contrast >= 2 that the bar figure does not count ({at}): "
+        f"{counts['not_detected']} not detected, {counts['lies_on_another']} lying on a detection matched "
+        f"to another metastasis, {counts['below_threshold']} detected below the threshold "
+        "(each listed in the JSON, `lesions.bar_misses`)."
+    )
 
 
 def _fmt(value: float | None, digits: int = 3) -> str:
