@@ -1175,9 +1175,13 @@ class FindingsEvaluation:
                 found = scan.match.prediction_of(index)
                 if found is not None and found.probability >= threshold:
                     continue
-                beneath = found or scan.match.prediction_of(index, shared=True)
-                reason = MISS_REASONS[0 if beneath is None else (2 if found is not None else 1)]
-                rows.append(_miss_row(scan, lesion, reason, beneath))
+                shared = scan.match.prediction_of(index, shared=True)
+                if found is not None:
+                    rows.append(_miss_row(scan, lesion, "below_threshold", found))
+                elif shared is not None:
+                    rows.append(_miss_row(scan, lesion, "lies_on_another", shared))
+                else:
+                    rows.append(_miss_row(scan, lesion, "not_detected", None))
         return {
             "class": target_class,
             "threshold": None if point is None else point.threshold,
