@@ -190,10 +190,10 @@ def _export_onnx(net: torch.nn.Module, features: int, channels: int, path: Path)
     )
 
 
-def _load_candidates(data: list[Path]) -> dict[str, np.ndarray]:
-    """Join the arrays of one or more files written by :func:`extract`, in the order given."""
+def _load_candidates(data: list[Path], keys: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """Join the arrays ``keys`` of one or more files written by :func:`extract`, in the order given."""
     loaded = [np.load(path) for path in data]
-    return {key: np.concatenate([part[key] for part in loaded]) for key in loaded[0].files}
+    return {key: np.concatenate([part[key] for part in loaded]) for key in keys}
 
 
 def fit(data: list[Path], epochs: int, seed: int, channels: int = 3, members: int = 1) -> None:
@@ -209,7 +209,7 @@ def fit(data: list[Path], epochs: int, seed: int, channels: int = 3, members: in
     """
     import onnx  # noqa: F401  (the export needs it: fail now, not after the training)
 
-    loaded = _load_candidates(data)
+    loaded = _load_candidates(data, ("features", "classes", "patches"))
     x, names = loaded["features"], loaded["classes"]
     patches = loaded["patches"][:, :channels]  # float16: cast per batch
     classes = tuple([NORMAL, *sorted(set(names.tolist()) - {NORMAL})])

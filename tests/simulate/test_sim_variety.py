@@ -23,7 +23,7 @@ from bonescan.simulate.patient import (
     sample_acquisition,
     sample_patient,
 )
-from bonescan.simulate.phantom import build_body
+from bonescan.simulate.phantom import Body, build_body
 from bonescan.simulate.realism import measure
 from bonescan.simulate.sampling import sample_kind, sample_spondylosis, spondylosis_share
 from bonescan.simulate.scan import SimulatedScan, simulate_scan
@@ -255,11 +255,14 @@ def test_same_patient_same_bytes(patient_and_acquisition: tuple[Patient, Acquisi
     assert first.labels.tobytes() == second.labels.tobytes()
 
 
-def test_spondylosis_sits_next_to_the_discs_of_lower_vertebral_bodies(
-    patient_and_acquisition: tuple[Patient, Acquisition],
-) -> None:
+@pytest.fixture(scope="module")
+def body(patient_and_acquisition: tuple[Patient, Acquisition]) -> Body:
+    """The shared test patient's body at a 100 mm table distance."""
     patient, acquisition = patient_and_acquisition
-    body = build_body(patient, acquisition.positioning, 100.0)
+    return build_body(patient, acquisition.positioning, 100.0)
+
+
+def test_spondylosis_sits_next_to_the_discs_of_lower_vertebral_bodies(body: Body) -> None:
     drawn = [
         finding for seed in range(300) for finding in sample_spondylosis(body, np.random.default_rng(seed))
     ]
@@ -307,10 +310,9 @@ def test_the_lordosis_brings_the_lower_lumbar_spine_nearer_the_anterior_camera(
 
 
 def test_spondylosis_shows_as_a_spot_on_the_spine(
-    patient_and_acquisition: tuple[Patient, Acquisition],
+    patient_and_acquisition: tuple[Patient, Acquisition], body: Body
 ) -> None:
     patient, acquisition = patient_and_acquisition
-    body = build_body(patient, acquisition.positioning, 100.0)
     finding = sample_spondylosis(body, np.random.default_rng(3))[0]
     finding = replace(finding, id=1, spots=tuple(replace(spot, ratio=4.0) for spot in finding.spots))
     scan = simulate_scan(patient, acquisition, (finding,), np.random.default_rng(5))
@@ -320,12 +322,8 @@ def test_spondylosis_shows_as_a_spot_on_the_spine(
     assert region_by_label(int(scan.labels[1][peak])).name in ("thoracic_spine", "lumbar_spine")
 
 
-def test_rib_fractures_come_alone_or_aligned_in_adjacent_ribs(
-    patient_and_acquisition: tuple[Patient, Acquisition],
-) -> None:
+def test_rib_fractures_come_alone_or_aligned_in_adjacent_ribs(body: Body) -> None:
     """A solitary rib spot is the textbook benign case: the simulator must draw fractures of one rib too."""
-    patient, acquisition = patient_and_acquisition
-    body = build_body(patient, acquisition.positioning, 100.0)
     ribs = [
         made
         for seed in range(200)

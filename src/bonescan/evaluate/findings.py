@@ -1175,10 +1175,9 @@ class FindingsEvaluation:
                 found = scan.match.prediction_of(index)
                 if found is not None and found.probability >= threshold:
                     continue
-                shared = scan.match.prediction_of(index, shared=True)
                 if found is not None:
                     rows.append(_miss_row(scan, lesion, "below_threshold", found))
-                elif shared is not None:
+                elif (shared := scan.match.prediction_of(index, shared=True)) is not None:
                     rows.append(_miss_row(scan, lesion, "lies_on_another", shared))
                 else:
                     rows.append(_miss_row(scan, lesion, "not_detected", None))
