@@ -47,6 +47,7 @@ def test_analyze_writes_every_report_and_a_manifest_that_lists_them(reported: Pa
         assert hashlib.sha256((reported / name).read_bytes()).hexdigest() == digest
     assert manifest["options"] == {
         "primary": "prostate",
+        "pretest_probability": 0.1,  # prostate cancer's default
         "reports": ["html", "pdf", "dicom"],
         "anonymized": False,
     }

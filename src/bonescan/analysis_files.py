@@ -118,6 +118,7 @@ def write_analysis(
     source = report_source(assessment, anonymized=anonymized)
     options = {
         "primary": assessment.primary.value,
+        "pretest_probability": assessment.pretest.probability if assessment.pretest else None,
         "reports": list(formats),
         "anonymized": anonymized,
     }

@@ -159,7 +159,14 @@ def segment(paths: tuple[Path, ...], output: Path, force: bool, **options: Any) 
     type=click.Choice([cancer.value for cancer in PrimaryCancer]),
     default=PrimaryCancer.UNKNOWN.value,
     show_default=True,
-    help="The patient's primary cancer, when known.",
+    help="The patient's primary cancer, when known; it sets the pre-test probability.",
+)
+@click.option(
+    "--pretest-probability",
+    type=click.FloatRange(0.0, 1.0, min_open=True, max_open=True),
+    default=None,
+    help="The share of such patients with skeletal metastases (stage, risk group), "
+    "instead of the primary cancer's default.",
 )
 @click.option("--force", is_flag=True, help="Replace the output folder if it exists.")
 @click.option(
@@ -174,6 +181,7 @@ def analyze_command(
     paths: tuple[Path, ...],
     output: Path,
     primary: str,
+    pretest_probability: float | None,
     force: bool,
     reports: str,
     anonymize: bool,
@@ -182,7 +190,7 @@ def analyze_command(
     """Find and judge hot and cold spots; write result.json with the BSI, the impression and reports."""
     started = time.perf_counter()
     formats = check_formats(_formats(reports))
-    assessment = analyze(_load(paths, options), primary=primary)
+    assessment = analyze(_load(paths, options), primary=primary, pretest_probability=pretest_probability)
     written = write_analysis(
         assessment, output, overwrite=force, reports=formats, anonymized=anonymize, started=started
     )

@@ -10,6 +10,7 @@ from bonescan.anatomy.network import SkeletonNetwork
 from bonescan.assessment.impression import impression
 from bonescan.assessment.model import Assessment, PrimaryCancer
 from bonescan.assessment.patient import LIKELY, load_patient_model, patient_features
+from bonescan.assessment.pretest import choose_pretest, post_test_probability, scan_likelihood_ratio
 from bonescan.classify.judge import JudgedFinding, judge_findings
 from bonescan.classify.model import FindingModel
 from bonescan.detect import Findings, detect
@@ -36,6 +37,7 @@ def analyze(
     study: Study,
     *,
     primary: PrimaryCancer | str = PrimaryCancer.UNKNOWN,
+    pretest_probability: float | None = None,
     network: SkeletonNetwork | None = None,
     finding_model: FindingModel | None = None,
 ) -> Assessment:
@@ -46,7 +48,11 @@ def analyze(
     study : Study
         The study (:func:`~bonescan.load_study`).
     primary : PrimaryCancer or str
-        The primary cancer, when known.
+        The primary cancer, when known; it sets the pre-test probability
+        (:data:`~bonescan.assessment.pretest.PRETEST_BY_PRIMARY`).
+    pretest_probability : float, optional
+        The share of such patients with skeletal metastases, when the user knows it better than the
+        primary cancer's default (its stage or risk group); strictly between 0 and 1.
     network : SkeletonNetwork, optional
         The skeleton-labelling network; by default the shipped one.
     finding_model : FindingModel, optional
@@ -58,6 +64,7 @@ def analyze(
         Findings with labels and probabilities, the patient probability, the BSI and the impression.
     """
     cancer = PrimaryCancer(primary)
+    pretest = choose_pretest(cancer, pretest_probability)
     anatomy, findings, judged = judged_findings(study, network=network, finding_model=finding_model)
     patient = load_patient_model()
     references = list(findings.references.values())
@@ -66,8 +73,12 @@ def analyze(
     diffuse = patient.super_scan_involvement if super_scan else None
     bsi = bone_scan_index(judged, anatomy, patient.bsi_calibration, diffuse)
     features = patient_features(judged, bsi.raw_percent, references)
-    probability = patient.probability(features, super_scan=super_scan)
-    text = impression(judged, probability, bsi.percent, super_scan, cancer)
+    model_probability = patient.probability(features, super_scan=super_scan)
+    likelihood_ratio = scan_likelihood_ratio(model_probability, patient.training_prevalence)
+    probability = (
+        post_test_probability(likelihood_ratio, pretest.probability) if pretest else model_probability
+    )
+    text = impression(judged, probability, bsi.percent, super_scan, cancer, pretest)
     logger.info("patient probability %.2f, BSI %.2f%%, %d hotspot(s)", probability, bsi.percent, count)
     return Assessment(
         study=study,
@@ -81,4 +92,6 @@ def analyze(
         primary=cancer,
         impression=text,
         quality=study.quality + grid_notes(study),
+        pretest=pretest,
+        scan_likelihood_ratio=likelihood_ratio,
     )

@@ -1,7 +1,8 @@
 """The impression: what a reader would write at the end of the report, from the assessment's parts.
 
 It names the pattern (no abnormality, a solitary spot, multiple spots in the axial skeleton, a super
-scan, benign patterns, cold defects), the regions, the patient-level probability in words, the BSI, and
+scan, benign patterns, cold defects), the regions, the patient-level probability in words (and the
+pre-test probability it starts from, when a primary cancer or a probability was given), the BSI, and
 caveats (a solitary spot often has another cause; a bone scan underestimates myeloma; lung cancer can
 reach the hands and feet).
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
-from bonescan.assessment.model import PrimaryCancer
+from bonescan.assessment.model import Pretest, PrimaryCancer
 from bonescan.assessment.patient import LIKELY
 from bonescan.classify.judge import JudgedFinding
 from bonescan.classify.reasons import AT_JOINT_MM, joint_words, region_words
@@ -93,8 +94,12 @@ def impression(
     bsi_percent: float,
     super_scan: bool,
     primary: PrimaryCancer,
+    pretest: Pretest | None = None,
 ) -> str:
-    """Return the impression of a study in a reader's words."""
+    """Return the impression of a study in a reader's words.
+
+    With a ``pretest`` probability, the patient-level probability says it starts from it.
+    """
     likely = [item for item in judged if item.metastasis_probability >= LIKELY]
     benign = [item for item in judged if item.metastasis_probability < LIKELY]
     sentences = []
@@ -127,8 +132,9 @@ def impression(
     if primary is PrimaryCancer.LUNG and any(i.finding.region.startswith(("hand", "foot")) for i in likely):
         sentences.append("Lung cancer can spread to the hands and feet.")
     words = probability_words(probability)
+    prior = f", from a pre-test probability of {pretest.probability:.2f}" if pretest else ""
     sentences.append(
-        f"Patient-level probability of skeletal metastases: {probability:.2f} ({words}); "
+        f"Patient-level probability of skeletal metastases: {probability:.2f} ({words}{prior}); "
         f"Bone Scan Index {bsi_percent:.2f}%."
     )
     return " ".join(sentences)

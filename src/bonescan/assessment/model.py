@@ -11,7 +11,7 @@ from bonescan.detect.model import Findings
 from bonescan.quantify.bsi import BoneScanIndex
 from bonescan.study import QualityCheck, Study
 
-__all__ = ["Assessment", "PrimaryCancer"]
+__all__ = ["Assessment", "Pretest", "PrimaryCancer"]
 
 
 class PrimaryCancer(StrEnum):
@@ -25,6 +25,22 @@ class PrimaryCancer(StrEnum):
     MYELOMA = "myeloma"
     OTHER = "other"
     UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Pretest:
+    """A pre-test probability of skeletal metastases and where it comes from.
+
+    Attributes
+    ----------
+    probability : float
+        The share of such patients whose bone scan shows metastases, strictly between 0 and 1.
+    source : str
+        Where the figure comes from (a publication, or the user).
+    """
+
+    probability: float
+    source: str
 
 
 @dataclass(frozen=True, eq=False)
@@ -51,6 +67,11 @@ class Assessment:
         Whether the pattern of a super scan was seen.
     primary : PrimaryCancer
         The primary cancer given.
+    pretest : Pretest or None
+        The pre-test probability the patient probability starts from; None when neither a primary
+        cancer with a default nor a probability was given (the patient model's own prior stands).
+    scan_likelihood_ratio : float
+        How much the scan multiplies the odds of metastases (:mod:`bonescan.assessment.pretest`).
     impression : str
         The impression, in a reader's words.
     quality : tuple of QualityCheck
@@ -68,3 +89,5 @@ class Assessment:
     primary: PrimaryCancer
     impression: str
     quality: tuple[QualityCheck, ...]
+    pretest: Pretest | None = None
+    scan_likelihood_ratio: float = 1.0

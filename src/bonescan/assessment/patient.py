@@ -182,6 +182,18 @@ class PatientModel:
         probability = 1.0 / (1.0 + math.exp(-score))
         return max(probability, self.super_scan_probability) if super_scan else probability
 
+    @property
+    def training_prevalence(self) -> float:
+        """Return the share of metastatic patients the logistic weights were fitted on."""
+        try:
+            return float(self.description["metastatic"]) / float(self.description["patients"])
+        except (KeyError, TypeError, ZeroDivisionError) as error:
+            raise InputError(
+                "bonescan/classify/weights/patient.json",
+                "the patient model does not say how many of its training patients were metastatic; "
+                "retrain it",
+            ) from error
+
     def super_scan_signs(self, references: Sequence[UptakeReference]) -> tuple[float, float]:
         """Return the two signs: axial over long-bone uptake, and the kidneys over normal bone.
 

@@ -14,6 +14,11 @@ both views appears once per view, with the same ``finding_id``. ``outline`` is t
 closed polygon of ``[row, column]`` vertices in the same grid (pixel centres; the polygon runs half a
 pixel outside the spot's outer pixels).
 
+``patient.pretest_probability`` is the probability the patient probability starts from (null when
+neither a primary cancer with a default nor a probability was given: the patient model's own
+prior), ``pretest_source`` where it comes from, and ``scan_likelihood_ratio`` how much the scan
+multiplies the odds of metastases (:mod:`bonescan.assessment.pretest`).
+
 ``inputs`` names the files read (path, SHA-256, and for each view its file and frame) so that a
 result can be traced and reports made again later; with ``anonymized`` set, paths are left out
 and only the hashes kept.
@@ -122,6 +127,7 @@ def _hotspots(item: JudgedFinding, views: dict[str, View]) -> list[dict[str, Any
 
 
 def _patient(assessment: Assessment) -> dict[str, Any]:
+    pretest = assessment.pretest
     likely = [item for item in assessment.judged if item.metastasis_probability >= LIKELY]
     return {
         "metastasis_probability": _round(assessment.metastasis_probability),
@@ -129,6 +135,9 @@ def _patient(assessment: Assessment) -> dict[str, Any]:
         "hotspot_count": assessment.hotspot_count,
         "impression": assessment.impression,
         "primary_cancer": assessment.primary.value,
+        "pretest_probability": _round(pretest.probability) if pretest else None,
+        "pretest_source": pretest.source if pretest else None,
+        "scan_likelihood_ratio": _round(assessment.scan_likelihood_ratio, 3),
         "super_scan": assessment.super_scan,
         "bsi_by_region": {
             name: _round(value) for name, value in sorted(assessment.bsi.region_percent.items())

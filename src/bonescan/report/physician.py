@@ -200,10 +200,19 @@ def _study_details(source: ReportSource) -> list[tuple[str, str]]:
         ("Views", views),
         ("Patient age", f"{age:.0f} years" if age is not None else _NOT_RECORDED),
         ("Primary cancer", str(source.patient.get("primary_cancer", "unknown"))),
+        ("Pre-test probability", _pretest_words(source.patient)),
     ]
     if not source.anonymized and metadata.study_instance_uid:
         details.append(("Study Instance UID", metadata.study_instance_uid))
     return details
+
+
+def _pretest_words(patient: dict[str, Any]) -> str:
+    """Return the pre-test probability the patient probability starts from, and its source."""
+    probability = patient.get("pretest_probability")
+    if probability is None:
+        return "not given (the patient model's own prior)"
+    return f"{format_probability(float(probability))} ({patient.get('pretest_source') or 'no source'})"
 
 
 def _person_name(name: str) -> str:
