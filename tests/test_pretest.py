@@ -49,9 +49,9 @@ def test_a_pretest_probability_outside_zero_to_one_is_refused(value: float) -> N
         choose_pretest(PrimaryCancer.UNKNOWN, value)
 
 
-def test_each_named_primary_but_myeloma_has_a_sourced_default() -> None:
+def test_each_named_primary_has_a_sourced_default() -> None:
     for cancer in PrimaryCancer:
-        if cancer in (PrimaryCancer.UNKNOWN, PrimaryCancer.OTHER, PrimaryCancer.MYELOMA):
+        if cancer in (PrimaryCancer.UNKNOWN, PrimaryCancer.OTHER):
             assert cancer not in PRETEST_BY_PRIMARY
             continue
         pretest = PRETEST_BY_PRIMARY[cancer]

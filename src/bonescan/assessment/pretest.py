@@ -32,11 +32,11 @@ __all__ = [
 _EDGE = 1e-6
 
 
-#: The share of patients with each primary cancer whose bone scan shows metastases, as published.
-#: Myeloma has none: most patients have bone disease at diagnosis, but a bone scan shows it in under
-#: half of them, so no share of scan-visible disease is given; ``other`` and ``unknown`` have none
-#: either (the model's own prior, 0.30, lies near the share of 27% of bone scans of cancer patients
-#: with a relevant finding: Hardoff et al., Isr J Med Sci 1994;30:146-52).
+#: The share of patients with each primary cancer who have skeletal metastases (for myeloma, bone
+#: disease) when scanned, as published. ``other`` and ``unknown`` have none (the model's own prior,
+#: 0.30, lies near the 27% of bone scans of cancer patients with a relevant finding: Hardoff et al.,
+#: Isr J Med Sci 1994;30:146-52). For myeloma the share is of bone disease, most of which a bone
+#: scan does not show: a scan without findings leaves the probability intermediate, as it should.
 PRETEST_BY_PRIMARY: Mapping[PrimaryCancer, Pretest] = {
     PrimaryCancer.PROSTATE: Pretest(
         0.10,
@@ -58,6 +58,12 @@ PRETEST_BY_PRIMARY: Mapping[PrimaryCancer, Pretest] = {
         0.17,
         "J Urol 2001;166:2126-8 (PMID 11696720): bone metastases in 17% of 205 patients with renal "
         "cell carcinoma at presentation, 5% in T1-2 N0 M0, 35% when locally advanced or metastatic",
+    ),
+    PrimaryCancer.MYELOMA: Pretest(
+        0.75,
+        "osteolytic lesions in 70-80% of patients with myeloma at diagnosis (Springer book chapter, "
+        "doi:10.1007/978-3-319-25586-6_7); a bone scan shows under half of the lesions a skeletal "
+        "survey shows (Acta Haematol 1983;69:236-42)",
     ),
     PrimaryCancer.THYROID: Pretest(
         0.08,
