@@ -492,6 +492,32 @@ def test_super_scan_score_reads_the_kidneys_in_the_posterior_view_and_falls_back
     assert model.super_scan_score(unseen) == pytest.approx(math.log(2.0))
 
 
+def test_a_posterior_view_alone_is_read_on_the_two_view_scale() -> None:
+    """The rule was fitted on the mean of both views' axial signs, and the posterior view shows the
+    spine brighter over the legs than that: alone, its sign is scaled (here by 0.5). The anterior
+    view alone and two views are read as they are."""
+    model = dataclasses.replace(_patient_model(threshold=math.log(6.0)), posterior_axial_scale=0.5)
+    posterior = [_reference(ViewName.POSTERIOR, 4.0, kidneys=0.5)]
+    assert model.super_scan_signs(posterior) == pytest.approx((2.0, 0.25))
+    assert model.super_scan_score(posterior) == pytest.approx(math.log(8.0))  # log 2 - log 1/4
+    anterior = [_reference(ViewName.ANTERIOR, 4.0, kidneys=0.5)]
+    assert model.super_scan_signs(anterior)[0] == pytest.approx(4.0)
+    both = [_reference(ViewName.ANTERIOR, 2.0, kidneys=2.0), _reference(ViewName.POSTERIOR, 4.0, kidneys=0.5)]
+    assert model.super_scan_signs(both)[0] == pytest.approx(3.0)
+
+
+def test_shipped_rule_reads_a_posterior_view_alone_on_the_two_view_scale() -> None:
+    """Read from the posterior view alone, patients without a super scan (simulator version 8: dev
+    5104 case00137, training 3606 case00045) reached the rule on its two-view scale; on the posterior
+    scale they do not, while the weakest training super scan so read (3605 case00274) is still called."""
+    shipped = load_patient_model()
+    assert 0.6 < shipped.posterior_axial_scale < 0.9
+    for axial, kidneys, likely in ((2.669, 0.637, 0), (2.531, 0.511, 4)):
+        assert shipped.calls_super_scan(axial, kidneys, likely)  # what the scale prevents
+        assert not shipped.calls_super_scan(axial * shipped.posterior_axial_scale, kidneys, likely)
+    assert shipped.calls_super_scan(3.113 * shipped.posterior_axial_scale, 0.407, likely=3)
+
+
 def test_the_classifier_is_told_whether_the_study_has_one_view_or_two() -> None:
     """Seen in one view only means another thing when the study has only one."""
     from bonescan.classify.features import FEATURE_NAMES, feature_matrix

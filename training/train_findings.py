@@ -8,6 +8,7 @@ Usage (from the repository root)::
     python training/train_findings.py fit --data .cache/v2/train-3001.npz  # one or more files
     python training/train_findings.py patient .cache/v2/train-3002
     python training/train_findings.py super-scan .cache/v2/train-3002 .cache/v3/train-3007
+    python training/train_findings.py view-scale .cache/v8/train-3605 .cache/v8/train-3606
 
 Seeds 3001-3099 are for training only. ``extract`` runs bonescan's own anatomy and detection on every
 baseline scan and labels each candidate finding with the class of the truth finding it shows
@@ -18,7 +19,9 @@ schedule, left-right flips), exports it to ONNX and writes ``findings.onnx`` and
 ``src/bonescan/classify/weights``. ``patient`` runs the full analysis with that model and fits the
 patient-level model, the BSI calibration and the super-scan rule (``weights/patient.json``).
 ``super-scan`` refits the super-scan rule alone on more cohorts (super scans are rare: about 1.6% of
-simulated patients), keeping the rest of the shipped patient model.
+simulated patients), keeping the rest of the shipped patient model. ``view-scale`` sets the factor
+that reads a study of the posterior view alone on the super-scan rule's two-view scale, keeping the
+rest.
 """
 
 from __future__ import annotations
@@ -262,6 +265,7 @@ def _patient_case(case: Path) -> dict[str, Any]:
         "case": case.name,
         "features": patient_features(judged, raw, references).tolist(),
         "axial_ratio": axial_over_long_bones(references),
+        "axial_by_view": {r.view.value: axial_over_long_bones([r]) for r in references},
         "kidney_ratio": kidney_over_bone(references),
         "raw_bsi": raw,
         "true_bsi": float(truth["bsi"]["value"]),
@@ -453,6 +457,31 @@ def refit_super_scan_rule(cohorts: list[Path], workers: int, rows_file: Path | N
     _write_patient_model(replaced, rows, "super-scan-rows.json")
 
 
+def fit_posterior_axial_scale(cohorts: list[Path], workers: int, rows_file: Path | None = None) -> None:
+    """Set the shipped patient model's ``posterior_axial_scale``, keeping everything else.
+
+    The scale is the median axial sign of the two-view studies of patients without a super scan over
+    the median of their posterior view's own sign: it reads a study of the posterior view alone on
+    the scale the super-scan rule was fitted on. With ``rows_file`` (the ``view-scale-rows.json`` of
+    an earlier run on the same cohorts) the analysis is not run again.
+    """
+    rows = [row for row in _patient_rows(cohorts, workers, rows_file) if not row["super_scan"]]
+    two_views = float(np.median([row["axial_ratio"] for row in rows]))
+    posterior = float(np.median([row["axial_by_view"]["posterior"] for row in rows]))
+    shipped = load_patient_model()
+    description = dict(shipped.description)
+    description["posterior_axial_scale"] = {
+        "trained_on": [str(c) for c in cohorts],
+        "patients_without_super_scan": len(rows),
+        "median_two_view_axial": two_views,
+        "median_posterior_axial": posterior,
+    }
+    scale = two_views / posterior
+    logger.info("posterior axial scale %.3f (%.3f / %.3f)", scale, two_views, posterior)
+    replaced = dataclasses.replace(shipped, posterior_axial_scale=scale, description=description)
+    _write_patient_model(replaced, rows, "view-scale-rows.json")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run one stage of the training."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
@@ -481,6 +510,10 @@ def main(argv: list[str] | None = None) -> None:
     fourth.add_argument("--workers", type=int, default=2)
     fourth.add_argument("--rows", type=Path, help="reuse the super-scan-rows.json of an earlier run")
     fourth.add_argument("cohorts", type=Path, nargs="+")
+    fifth = stages.add_parser("view-scale")
+    fifth.add_argument("--workers", type=int, default=2)
+    fifth.add_argument("--rows", type=Path, help="reuse the view-scale-rows.json of an earlier run")
+    fifth.add_argument("cohorts", type=Path, nargs="+")
     args = parser.parse_args(argv)
     if args.stage == "extract":
         extract(args.out, args.cohorts, args.workers, args.reading)
@@ -488,8 +521,10 @@ def main(argv: list[str] | None = None) -> None:
         fit(args.data, args.epochs, args.seed, args.channels, args.members)
     elif args.stage == "patient":
         fit_patient(args.cohorts, args.workers, args.penalty, args.rows, args.keep_super_scan_rule)
-    else:
+    elif args.stage == "super-scan":
         refit_super_scan_rule(args.cohorts, args.workers, args.rows)
+    else:
+        fit_posterior_axial_scale(args.cohorts, args.workers, args.rows)
 
 
 if __name__ == "__main__":

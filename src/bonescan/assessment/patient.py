@@ -27,7 +27,11 @@ with more likely findings than any training super scan showed
 the other training patients. Extensive multifocal metastases with faint kidneys can reach the
 threshold; their lesions the BSI counts one by one. When it fires, the probability is at least
 :attr:`PatientModel.super_scan_probability`, the share of training patients the rule flags that are
-metastatic (with one pseudo-count each way).
+metastatic (with one pseudo-count each way). The rule was fitted on two-view studies, whose axial
+sign is the mean of the two views'; the posterior view alone shows the spine about twice as bright
+over the legs as the anterior, so a study of the posterior view alone has its axial sign put on the
+two-view scale (:attr:`PatientModel.posterior_axial_scale`, fitted by ``train_findings.py
+view-scale``). A study of the anterior view alone is read as it is.
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ from bonescan.classify.judge import JudgedFinding
 from bonescan.detect.model import SpotKind, UptakeReference
 from bonescan.errors import InputError
 from bonescan.regions import region
+from bonescan.study import ViewName
 
 __all__ = [
     "KIDNEY_FLOOR",
@@ -172,6 +177,7 @@ class PatientModel:
     super_scan_many_margin: float = 0.0
     super_scan_min_axial: float = 0.0
     super_scan_max_kidney: float = math.inf
+    posterior_axial_scale: float = 1.0
 
     def probability(self, features: NDArray[np.float64], *, super_scan: bool = False) -> float:
         """Return the patient-level metastasis probability for one feature vector.
@@ -198,11 +204,18 @@ class PatientModel:
         """Return the two signs: axial over long-bone uptake, and the kidneys over normal bone.
 
         When the kidneys cannot be measured the typical training ratio stands in, so that only the
-        axial sign speaks.
+        axial sign speaks. A study of the posterior view alone has its axial sign multiplied by
+        :attr:`posterior_axial_scale`, which puts it on the scale of the two views' mean that the
+        rule was fitted on (the spine lies near the back, so the posterior view shows it about twice
+        as bright over the legs as the anterior). A study of the anterior view alone is read as it
+        is: on that scale the rule is conservative (``docs/performance.md``).
         """
         kidneys = kidney_over_bone(references)
         kidneys = self.typical_kidney_to_bone if kidneys is None else kidneys
-        return axial_over_long_bones(references), kidneys
+        axial = axial_over_long_bones(references)
+        if references and all(r.view is ViewName.POSTERIOR for r in references):
+            axial *= self.posterior_axial_scale
+        return axial, kidneys
 
     def super_scan_score(self, references: Sequence[UptakeReference]) -> float:
         """Return the super-scan score: ``log(axial/long bones) - w * log(kidneys/bone)``."""
@@ -248,6 +261,7 @@ class PatientModel:
             "super_scan_many_margin": self.super_scan_many_margin,
             "super_scan_min_axial": self.super_scan_min_axial,
             "super_scan_max_kidney": self.super_scan_max_kidney,
+            "posterior_axial_scale": self.posterior_axial_scale,
             "description": self.description,
         }
 
@@ -271,6 +285,7 @@ def _from_json(document: dict[str, Any], source: str) -> PatientModel:
         super_scan_many_margin=float(document["super_scan_many_margin"]),
         super_scan_min_axial=float(document["super_scan_min_axial"]),
         super_scan_max_kidney=float(document["super_scan_max_kidney"]),
+        posterior_axial_scale=float(document.get("posterior_axial_scale", 1.0)),
     )
 
 
