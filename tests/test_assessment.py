@@ -227,6 +227,12 @@ def test_real_scan_patient_probability_is_low(nm1_result: dict) -> None:
     assert "prosthesis" not in patient["impression"]  # nothing says NM1 has one; its hips are alike
 
 
+def test_real_scan_of_the_anterior_view_alone_says_a_super_scan_is_judged_weakly(nm1_result: dict) -> None:
+    notes = [check for check in nm1_result["quality"] if check["code"] == "super_scan_anterior_only"]
+    assert len(notes) == 1 and notes[0]["severity"] == "info"
+    assert "a super scan may be missed" in notes[0]["message"]
+
+
 def test_a_skull_spot_lying_mostly_on_the_face_is_facial() -> None:
     """Three of four pixels on the facial bones: facial; two of four (not more than half): skull."""
     face, skull = region("facial_mandible").label, region("skull").label
@@ -278,6 +284,7 @@ def test_a_single_view_is_analysed(metastatic_case: Path) -> None:
     assert [v["view"] for v in document["views"]] == ["posterior"]
     assert {s["view"] for s in document["hotspots"]} <= {"posterior"}
     assert 0.0 <= document["patient"]["metastasis_probability"] <= 1.0
+    assert "super_scan_anterior_only" not in {check["code"] for check in document["quality"]}
 
 
 def test_evaluate_findings_command_scores_a_small_cohort(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from bonescan.anatomy.model import Anatomy
 from bonescan.anatomy.network import SkeletonNetwork
 from bonescan.assessment.impression import impression
 from bonescan.assessment.model import Assessment, PrimaryCancer
-from bonescan.assessment.patient import LIKELY, load_patient_model, patient_features
+from bonescan.assessment.patient import LIKELY, load_patient_model, patient_features, super_scan_notes
 from bonescan.assessment.pretest import choose_pretest, post_test_probability, scan_likelihood_ratio
 from bonescan.classify.judge import JudgedFinding, judge_findings
 from bonescan.classify.model import FindingModel
@@ -91,7 +91,7 @@ def analyze(
         super_scan=super_scan,
         primary=cancer,
         impression=text,
-        quality=study.quality + grid_notes(study),
+        quality=study.quality + grid_notes(study) + super_scan_notes([view.name for view in study.views]),
         pretest=pretest,
         scan_likelihood_ratio=likelihood_ratio,
     )
