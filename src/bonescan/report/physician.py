@@ -209,7 +209,9 @@ def _study_details(source: ReportSource) -> list[tuple[str, str]]:
 
 def _pretest_words(patient: dict[str, Any]) -> str:
     """Return the pre-test probability the patient probability starts from, and its source."""
-    probability = patient.get("pretest_probability")
+    if "pretest_probability" not in patient:
+        return _NOT_RECORDED  # a result written before pre-test probabilities were used
+    probability = patient["pretest_probability"]
     if probability is None:
         return "not given (the patient model's own prior)"
     return f"{format_probability(float(probability))} ({patient.get('pretest_source') or 'no source'})"
