@@ -399,7 +399,8 @@ def fit_patient(
     With ``rows_file`` (the ``patient-rows.json`` an earlier run wrote for the same cohorts), the
     analysis is not run again. With ``keep_super_scan_rule`` the shipped rule stays as it is (it was
     fitted on more super scans by ``super-scan``; its signs do not depend on the finding classifier,
-    only its count of likely findings does).
+    only its count of likely findings does). The shipped scale for studies of the posterior view
+    alone is kept (``view-scale`` sets it).
     """
     rows = _patient_rows(cohorts, workers, rows_file)
     x = np.array([row["features"] for row in rows])
@@ -410,18 +411,20 @@ def fit_patient(
     true = np.array([row["true_bsi"] for row in rows])
     focal = ~np.array([row["super_scan"] for row in rows])
     calibration = float((raw[focal] * true[focal]).sum() / max((raw[focal] ** 2).sum(), 1e-9))
+    shipped = load_patient_model()
     rule, flagged = _super_scan_rule(rows)
     described: dict[str, Any] = _rule_description(rows, flagged)
     if keep_super_scan_rule:
-        shipped = load_patient_model()
         rule = {key: getattr(shipped, key) for key in rule}
         described = {"super_scan_rule": shipped.description.get("super_scan_rule")}
+    described["posterior_axial_scale"] = shipped.description.get("posterior_axial_scale")
     model = PatientModel(
         mean=mean,
         scale=scale,
         weights=weights,
         bias=bias,
         bsi_calibration=calibration,
+        posterior_axial_scale=shipped.posterior_axial_scale,  # ``view-scale`` sets it
         **rule,
         description={
             "name": "patient-logistic-1",

@@ -34,7 +34,8 @@ class Pretest:
     Attributes
     ----------
     probability : float
-        The share of such patients whose bone scan shows metastases, strictly between 0 and 1.
+        The share of such patients with skeletal metastases (for myeloma, bone disease), strictly
+        between 0 and 1.
     source : str
         Where the figure comes from (a publication, or the user).
     """
