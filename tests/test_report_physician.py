@@ -292,7 +292,7 @@ def test_the_pdf_text_holds_the_figures_findings_and_disclaimer(
     assert "Name: SIMULATED, CASE00004" in text
     assert "Patient ID: SIM-4711-case00004" in text and "Birth date: 1947-06-05" in text
     assert "Tc-99m MDP" in text and "Uptake interval: 3.8 h" in text
-    assert "Pre-test probability: 0.10 (Suh et al., Clin Radiol 2018" in text  # prostate's default
+    assert "Pre-test probability: 0.10, from Suh et al., Clin Radiol 2018" in text  # prostate's default
     assert "No quality warnings." in text
     layout = _text(metastatic_pdf, layout=True)
     for finding in findings:

@@ -214,7 +214,9 @@ def _pretest_words(patient: dict[str, Any]) -> str:
     probability = patient["pretest_probability"]
     if probability is None:
         return "not given (the patient model's own prior)"
-    return f"{format_probability(float(probability))} ({patient.get('pretest_source') or 'no source'})"
+    return (
+        f"{format_probability(float(probability))}, from {patient.get('pretest_source') or 'no source given'}"
+    )
 
 
 def _person_name(name: str) -> str:
