@@ -293,6 +293,8 @@ def test_the_pdf_text_holds_the_figures_findings_and_disclaimer(
     assert "Patient ID: SIM-4711-case00004" in text and "Birth date: 1947-06-05" in text
     assert "Tc-99m MDP" in text and "Uptake interval: 3.8 h" in text
     assert "Pre-test probability: 0.10, from Suh et al., Clin Radiol 2018" in text  # prostate's default
+    ratio = f"{patient['scan_likelihood_ratio']:.3g}"
+    assert f"Likelihood ratio of the scan (its findings multiply the pre-test odds by): {ratio}" in text
     assert "No quality warnings." in text
     layout = _text(metastatic_pdf, layout=True)
     for finding in findings:

@@ -273,6 +273,11 @@ def _key_figures(source: ReportSource, findings: list[ReportFinding]) -> list[tu
             f"{int(patient['hotspot_count'])} of {len(findings)} findings",
         ),
     ]
+    if patient.get("pretest_probability") is not None:
+        ratio = float(patient["scan_likelihood_ratio"])
+        figures.insert(
+            1, ("Likelihood ratio of the scan (its findings multiply the pre-test odds by)", f"{ratio:.3g}")
+        )
     if patient.get("super_scan"):
         figures.append(("Super scan pattern", "yes"))
     return figures
