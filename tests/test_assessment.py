@@ -513,6 +513,19 @@ def test_a_posterior_view_alone_is_read_on_the_two_view_scale() -> None:
     assert model.super_scan_signs(both)[0] == pytest.approx(3.0)
 
 
+def test_a_study_of_the_anterior_view_alone_gets_a_super_scan_note_sharper_with_faint_kidneys() -> None:
+    from bonescan.assessment.patient import super_scan_notes
+
+    faint = super_scan_notes([_reference(ViewName.ANTERIOR, 2.0, kidneys=0.4)])  # 0.2 of bone
+    assert [note.code for note in faint] == ["super_scan_anterior_only"]
+    assert "faint kidneys (0.20 of normal bone): a super scan cannot be excluded" in faint[0].message
+    normal = super_scan_notes([_reference(ViewName.ANTERIOR, 2.0, kidneys=2.0)])
+    assert "a super scan may be missed" in normal[0].message
+    assert super_scan_notes([_reference(ViewName.POSTERIOR, 2.0, kidneys=0.4)]) == ()
+    both = [_reference(ViewName.ANTERIOR, 2.0, kidneys=0.4), _reference(ViewName.POSTERIOR, 2.0, kidneys=0.4)]
+    assert super_scan_notes(both) == ()
+
+
 def test_shipped_rule_reads_a_posterior_view_alone_on_the_two_view_scale() -> None:
     """Read from the posterior view alone, patients without a super scan (simulator version 8: dev
     5104 case00137, training 3606 case00045) reached the rule on its two-view scale; on the posterior

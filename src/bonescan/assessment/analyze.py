@@ -91,7 +91,7 @@ def analyze(
         super_scan=super_scan,
         primary=cancer,
         impression=text,
-        quality=study.quality + grid_notes(study) + super_scan_notes([view.name for view in study.views]),
+        quality=study.quality + grid_notes(study) + super_scan_notes(references),
         pretest=pretest,
         scan_likelihood_ratio=likelihood_ratio,
     )
