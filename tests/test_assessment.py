@@ -118,6 +118,13 @@ def test_impression_of_a_super_scan_names_its_mimics() -> None:
     assert "super scan" not in plain and "renal osteodystrophy" not in plain
 
 
+def test_impression_warns_that_lytic_metastases_of_renal_and_thyroid_cancer_can_be_missed() -> None:
+    for cancer in (PrimaryCancer.KIDNEY, PrimaryCancer.THYROID):
+        text = impression([], 0.05, 0.0, False, cancer)
+        assert f"Bone metastases of {cancer.value} cancer are often lytic" in text
+    assert "often lytic" not in impression([], 0.05, 0.0, False, PrimaryCancer.PROSTATE)
+
+
 def test_impression_names_a_photopenic_defect_below_the_likely_threshold() -> None:
     """A cold spot judged myeloma or lytic at 0.3 is not a likely metastasis but is named for checking."""
     spot = replace(

@@ -3,8 +3,8 @@
 It names the pattern (no abnormality, a solitary spot, multiple spots in the axial skeleton, a super
 scan, benign patterns, cold defects), the regions, the patient-level probability in words (and the
 pre-test probability it starts from, when a primary cancer or a probability was given), the BSI, and
-caveats (a solitary spot often has another cause; a bone scan underestimates myeloma; lung cancer can
-reach the hands and feet).
+caveats (a solitary spot often has another cause; a bone scan underestimates myeloma and can miss the
+lytic metastases of renal and thyroid cancer; lung cancer can reach the hands and feet).
 """
 
 from __future__ import annotations
@@ -129,6 +129,11 @@ def impression(
         sentences.append("Physiological tracer activity in the urinary tract.")
     if primary is PrimaryCancer.MYELOMA:
         sentences.append("Bone scintigraphy underestimates myeloma; lytic lesions may show no uptake.")
+    if primary in (PrimaryCancer.KIDNEY, PrimaryCancer.THYROID):
+        sentences.append(
+            f"Bone metastases of {primary.value} cancer are often lytic: bone scintigraphy can miss them, "
+            "or show them as photopenic defects."
+        )
     if primary is PrimaryCancer.LUNG and any(i.finding.region.startswith(("hand", "foot")) for i in likely):
         sentences.append("Lung cancer can spread to the hands and feet.")
     words = probability_words(probability)
