@@ -90,5 +90,5 @@ class Assessment:
     primary: PrimaryCancer
     impression: str
     quality: tuple[QualityCheck, ...]
-    pretest: Pretest | None = None
-    scan_likelihood_ratio: float = 1.0
+    pretest: Pretest | None
+    scan_likelihood_ratio: float

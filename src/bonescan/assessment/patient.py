@@ -166,6 +166,12 @@ def patient_features(
 FAINT_ANTERIOR_KIDNEYS = 0.25
 
 
+def _single_view(references: Sequence[UptakeReference]) -> ViewName | None:
+    """Return the view of a study read from one view alone, or None."""
+    views = {reference.view for reference in references}
+    return views.pop() if len(views) == 1 else None
+
+
 def super_scan_notes(references: Sequence[UptakeReference]) -> tuple[QualityCheck, ...]:
     """Return a note (severity info) when the study's views judge the super-scan pattern weakly.
 
@@ -175,7 +181,7 @@ def super_scan_notes(references: Sequence[UptakeReference]) -> tuple[QualityChec
     (``docs/performance.md``). The note says so when the kidneys, measured in that view, are as faint
     as in many super scans (at most :data:`FAINT_ANTERIOR_KIDNEYS` of normal bone).
     """
-    if {reference.view for reference in references} != {ViewName.ANTERIOR}:
+    if _single_view(references) is not ViewName.ANTERIOR:
         return ()
     kidneys = references[0].kidney_to_bone
     if kidneys is not None and kidneys <= FAINT_ANTERIOR_KIDNEYS:
@@ -246,7 +252,7 @@ class PatientModel:
         kidneys = kidney_over_bone(references)
         kidneys = self.typical_kidney_to_bone if kidneys is None else kidneys
         axial = axial_over_long_bones(references)
-        if references and all(r.view is ViewName.POSTERIOR for r in references):
+        if _single_view(references) is ViewName.POSTERIOR:
             axial *= self.posterior_axial_scale
         return axial, kidneys
 

@@ -16,7 +16,6 @@ probability, the probability is the model's own.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 
 from bonescan.assessment.model import Pretest, PrimaryCancer
@@ -94,7 +93,7 @@ def scan_likelihood_ratio(probability: float, training_prevalence: float) -> flo
 def post_test_probability(likelihood_ratio: float, pretest: float) -> float:
     """Return the probability of metastases after a scan with ``likelihood_ratio`` (Bayes' rule)."""
     odds = _odds(pretest) * likelihood_ratio
-    return 1.0 if math.isinf(odds) else odds / (1.0 + odds)
+    return odds / (1.0 + odds)
 
 
 def choose_pretest(primary: PrimaryCancer, given: float | None = None) -> Pretest | None:

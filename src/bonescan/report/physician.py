@@ -266,18 +266,20 @@ def _key_figures(source: ReportSource, findings: list[ReportFinding]) -> list[tu
         (
             "Patient-level probability of skeletal metastases",
             f"{format_probability(probability)} ({probability_words(probability)})",
-        ),
+        )
+    ]
+    if patient.get("pretest_probability") is not None:
+        ratio = float(patient["scan_likelihood_ratio"])
+        figures.append(
+            ("Likelihood ratio of the scan (its findings multiply the pre-test odds by)", f"{ratio:.3g}")
+        )
+    figures += [
         ("Bone Scan Index", format_percent(float(patient["bsi_percent"]))),
         (
             f"Hotspots suspicious for metastasis (probability ≥ {LIKELY:.1f})",
             f"{int(patient['hotspot_count'])} of {len(findings)} findings",
         ),
     ]
-    if patient.get("pretest_probability") is not None:
-        ratio = float(patient["scan_likelihood_ratio"])
-        figures.insert(
-            1, ("Likelihood ratio of the scan (its findings multiply the pre-test odds by)", f"{ratio:.3g}")
-        )
     if patient.get("super_scan"):
         figures.append(("Super scan pattern", "yes"))
     return figures
