@@ -168,3 +168,54 @@ def test_a_cold_core_in_a_hot_rim_at_a_joint_is_prosthesis_related() -> None:
     cold = [item for item in _judged(view, anatomy) if item.finding.kind is SpotKind.COLD]
     assert [item.label for item in cold] == ["prosthesis_related"]
     assert cold[0].metastasis_probability < 0.1
+
+
+def _narrow_bones_view(keep: float | None, seed: int) -> tuple[View, ViewAnatomy]:
+    """Two 14-pixel (32 mm) vertical bones at 40 counts, the right one 3 pixels off the left's mirror.
+
+    The left bone spans columns 104-117, whose mirror about column 79.5 is 42-55; the right bone spans
+    45-58 (an arm held a little differently). With ``keep``, a disc of radius 6 pixels centred at
+    :data:`NARROW_DEFECT` (3 pixels inside the left bone's outer edge) keeps that share of the counts.
+    """
+    labels = np.zeros((ROWS, COLUMNS), dtype=np.uint8)
+    labels[10:290, 10:150] = region("soft_tissue").label
+    labels[40:260, 104:118] = region("humerus_proximal_left").label
+    labels[40:260, 45:59] = region("humerus_proximal_right").label
+    labels[20:280, 74:86] = region("thoracic_spine").label
+    expected = np.where(labels > 0, 4.0, 0.0)
+    expected[labels >= region("skull").label] = 40.0
+    if keep is not None:
+        expected[_disc(NARROW_DEFECT, 6) & (labels == region("humerus_proximal_left").label)] *= keep
+    counts = np.random.default_rng(seed).poisson(expected).astype(np.float32)
+    view = View(ViewName.ANTERIOR, counts, SPACING)
+    return view, ViewAnatomy(ViewName.ANTERIOR, labels, labels > 0, Landmarks({}, {}))
+
+
+NARROW_DEFECT = (150, 114)
+
+
+def test_a_defect_near_the_edge_of_a_narrow_bone_is_measured_against_the_other_side_registered() -> None:
+    """Half the counts kept: the allowance alone reads above 0.75 there, the registered side <= 0.65.
+
+    The posture allowance takes the lowest reflected value within 7 mm, which at a narrow bone's edge
+    is soft tissue; the registered reflection is shifted by the 3 pixels that match the bone around.
+    """
+    for seed in range(3):
+        view, anatomy = _narrow_bones_view(0.5, seed)
+        normal = normal_uptake(view, anatomy)
+        assert normal.defect.ratio[NARROW_DEFECT] > 0.75
+        candidate = _disc(NARROW_DEFECT, 3)
+        assert normal.defect.registered(candidate, SPACING).ratio[NARROW_DEFECT] <= 0.65
+        cold = [s for s in find_spots(view, anatomy, normal) if s.kind is SpotKind.COLD]
+        assert len(cold) == 1
+        row, column = cold[0].centroid
+        assert abs(row - NARROW_DEFECT[0]) < 3 and abs(column - NARROW_DEFECT[1]) < 3
+
+
+def test_narrow_bones_a_few_millimetres_out_of_mirror_give_no_cold_spot() -> None:
+    """The same two bones without a defect (five seeds): the posture difference alone is no defect."""
+    for seed in range(5):
+        view, anatomy = _narrow_bones_view(None, seed)
+        assert [
+            s for s in find_spots(view, anatomy, normal_uptake(view, anatomy)) if s.kind is SpotKind.COLD
+        ] == []

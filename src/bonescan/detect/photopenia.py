@@ -11,6 +11,11 @@ is read from the same view, as a reader does it:
   that a bone edge that lies a few millimetres apart on the two sides is not a defect, and scaled by
   the ratio of the two sides' bone counts over a Gaussian window of :data:`SIDE_BALANCE_MM` (a patient
   turned a little, or one side nearer the camera).
+  Where a candidate defect lies, that allowance is replaced by a fit: the reflection is shifted by the
+  offset (at most :data:`POSTURE_SHIFT_MM`) that best matches the bone around the candidate
+  (:meth:`DefectReference.registered`). The lowest value within the allowance sets the reference far
+  below the bone's own level where uptake changes fast across a bone (the iliac wing, the femoral
+  neck, the edge of the scapula), and hides defects there.
 * **The spine and the sternum**, which the reflection maps onto themselves: the lower of the medians
   of the smoothed counts :data:`VERTEBRA_MIN_MM`-:data:`VERTEBRA_MAX_MM` above and below (one or two
   vertebrae away), each the least value within 2 pixels to the side.
@@ -28,7 +33,7 @@ a grid four times coarser; both vary slowly.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 import numpy as np
@@ -62,6 +67,13 @@ _MIDLINE_MEDIAN_MM = 70.0
 MIDLINE_SMOOTHING_PX = 2.0
 _MIDLINE_ROW_STEP = 2
 POSTURE_SHIFT_MM = 7.0
+#: How far around a candidate defect its bone is matched with the other side (see ``registered``).
+REGISTRATION_RING_MM = 27.0
+#: The margin about a candidate defect left out of that match (its blurred edge).
+REGISTRATION_GAP_MM = 9.0
+#: The most the registered reflection may differ from the bone around, on average, as a share of its level.
+REGISTRATION_FIT = 0.15
+_MIN_RING_PX = 20
 SIDE_BALANCE_MM = 45.0
 SELF_MARGIN_MM = 13.5
 VERTEBRA_MIN_MM = 18.0
@@ -114,6 +126,12 @@ class DefectReference:
         Per row, twice the column of the body's midline: column ``c`` reflects onto ``midline - c``.
     sigma_px : float
         The smoothing, in pixels.
+    reflection : ndarray of float32
+        Where the other side is the reference (``by_side``), the reflection scaled by the side balance
+        without the posture allowance; elsewhere ``expected``. :meth:`registered` fits it to the bone
+        around a candidate defect.
+    by_side : ndarray of bool
+        Where the other side is the reference (the rest of ``comparable`` takes the vertebrae).
     """
 
     smoothed: NDArray[np.float32]
@@ -121,6 +139,8 @@ class DefectReference:
     comparable: NDArray[np.bool_]
     midline: NDArray[np.intp]
     sigma_px: float
+    reflection: NDArray[np.float32]
+    by_side: NDArray[np.bool_]
 
     @cached_property
     def ratio(self) -> NDArray[np.float32]:
@@ -134,6 +154,38 @@ class DefectReference:
         spread = np.sqrt(np.maximum(self.smoothed + self.expected, 1e-3) / effective_pixels)
         return np.asarray((self.expected - self.smoothed) / spread, dtype=np.float32)
 
+    def registered(self, candidate: NDArray[np.bool_], spacing_mm: tuple[float, float]) -> DefectReference:
+        """Return this reference with each candidate defect's reflection fitted to the bone around it.
+
+        Each connected piece of ``candidate`` that takes the other side as its reference gets, on its own
+        pixels, the reflection shifted by the offset of at most :data:`POSTURE_SHIFT_MM` that best matches
+        the bone within :data:`REGISTRATION_RING_MM` around it (the piece and
+        :data:`REGISTRATION_GAP_MM` about it left out, so that the defect does not choose its own
+        reference). A bone edge that lies a few millimetres apart on the two sides is then aligned rather
+        than forgiven by the lowest value near it, which in a bone whose uptake changes fast (the iliac
+        wing, the femoral neck) would set the reference far below the bone's own level. When no offset
+        matches that bone within :data:`REGISTRATION_FIT` of its level on average (the two sides differ
+        in shape there), or too little bone lies around the piece, the piece keeps the allowance.
+
+        Parameters
+        ----------
+        candidate : ndarray of bool
+            The candidate defect pixels (found against :attr:`reflection`).
+        spacing_mm : tuple of float
+            The view's pixel spacing (row, column).
+
+        Returns
+        -------
+        DefectReference
+            A copy whose ``expected`` holds the registered reflection on the candidate pixels.
+        """
+        expected = self.expected.copy()
+        labelled, _ = ndimage.label(candidate & self.by_side, structure=np.ones((3, 3), dtype=bool))
+        for index, window in enumerate(ndimage.find_objects(labelled), start=1):
+            if window is not None:
+                _register_piece(self, labelled, index, window, spacing_mm, expected)
+        return replace(self, expected=np.asarray(expected, dtype=np.float32))
+
     def reflected(self, mask: NDArray[np.bool_]) -> NDArray[np.bool_]:
         """Return ``mask`` reflected about the midline (False where the reflection leaves the view)."""
         return _reflect_mask(mask, self.midline)
@@ -141,6 +193,41 @@ class DefectReference:
 
 def _pixels(mm: float, spacing_mm: tuple[float, float]) -> float:
     return mm / float(np.mean(spacing_mm))
+
+
+def _register_piece(
+    reference: DefectReference,
+    labelled: NDArray[np.int32],
+    index: int,
+    window: tuple[slice, slice],
+    spacing_mm: tuple[float, float],
+    expected: NDArray[np.float32],
+) -> None:
+    """Write into ``expected`` the reflection of piece ``index`` registered on the bone around it."""
+    shift = round(_pixels(POSTURE_SHIFT_MM, spacing_mm))
+    reach = round(_pixels(REGISTRATION_RING_MM, spacing_mm))
+    rows, columns = labelled.shape
+    top, bottom = max(window[0].start - reach, shift), min(window[0].stop + reach, rows - shift)
+    left, right = max(window[1].start - reach, shift), min(window[1].stop + reach, columns - shift)
+    if top >= bottom or left >= right:
+        return
+    piece = labelled[top:bottom, left:right] == index
+    gap = max(round(_pixels(REGISTRATION_GAP_MM, spacing_mm)), 1)
+    ring = reference.by_side[top:bottom, left:right] & ~ndimage.binary_dilation(piece, iterations=gap)
+    if ring.sum() < _MIN_RING_PX:
+        return
+    here = reference.smoothed[top:bottom, left:right][ring]
+    best, best_cost = None, np.inf
+    for dy in range(-shift, shift + 1):
+        for dx in range(-shift, shift + 1):
+            moved = reference.reflection[top + dy : bottom + dy, left + dx : right + dx]
+            cost = float(np.abs(here - moved[ring]).mean())
+            if cost < best_cost:
+                best, best_cost = moved, cost
+    if best is not None and best_cost <= REGISTRATION_FIT * float(here.mean()):
+        inside = np.zeros(labelled.shape, dtype=bool)
+        inside[top:bottom, left:right] = piece
+        expected[inside] = best[piece]
 
 
 def reflect(
@@ -237,7 +324,7 @@ def _from_other_side(
     bone: NDArray[np.bool_],
     midline: NDArray[np.intp],
     spacing_mm: tuple[float, float],
-) -> tuple[NDArray[np.float32], NDArray[np.bool_]]:
+) -> tuple[NDArray[np.float32], NDArray[np.float32], NDArray[np.bool_]]:
     reflected, inside = reflect(smoothed, midline)
     other_bone = _reflect_mask(bone, midline)
     shift = 2 * round(_pixels(POSTURE_SHIFT_MM, spacing_mm)) + 1
@@ -246,7 +333,11 @@ def _from_other_side(
     this_side = _broad_mean(np.where(bone, smoothed, 0), balance)
     that_side = _broad_mean(np.where(other_bone, reflected, 0), balance)
     scale = this_side / np.maximum(that_side, 1e-6)
-    return np.asarray(scale * forgiving, dtype=np.float32), inside & other_bone
+    return (
+        np.asarray(scale * forgiving, dtype=np.float32),
+        np.asarray(scale * reflected, dtype=np.float32),
+        inside & other_bone,
+    )
 
 
 def _broad_mean(image: NDArray[np.floating], sigma_px: float) -> NDArray[np.float32]:
@@ -307,7 +398,7 @@ def defect_reference(
         if midline_smoothed is None
         else _midline_of_smoothed(midline_smoothed, bone, spacing_mm)
     )
-    mirrored, mirror_known = _from_other_side(smoothed, bone, midline, spacing_mm)
+    mirrored, reflection, mirror_known = _from_other_side(smoothed, bone, midline, spacing_mm)
     organ_opposite = _reflect_mask(_ORGANS[labels], midline)
     margin = 2 * _pixels(SELF_MARGIN_MM, spacing_mm)
     away = np.abs(2 * np.arange(counts.shape[1])[None, :] - midline[:, None]) >= margin
@@ -327,4 +418,6 @@ def defect_reference(
         comparable=by_side | by_vertebrae,
         midline=midline,
         sigma_px=sigma,
+        reflection=np.asarray(np.where(by_side, reflection, expected), dtype=np.float32),
+        by_side=by_side,
     )

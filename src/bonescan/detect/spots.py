@@ -8,16 +8,18 @@ for large lesions, when it reaches :data:`LARGE_RATIO` times its region's normal
 split at their uptake peaks (a watershed from each peak) so that a lesion beside a joint or the
 bladder is a spot of its own. A pixel is **cold** when the bone there shows at most
 :data:`COLD_CONTRAST` times what it would show without a defect (the same place on the other side,
-or the vertebrae above and below: :mod:`bonescan.detect.photopenia`) and lies at least
-:data:`COLD_PIXEL_Z` standard deviations below it, the other side there is not a hot spot (which
-would make a normal place look cold), what it is compared with is at most 1.5 times its region's
-normal level (not a lesion or urine), it lies at most :data:`COLD_FOCAL` times its local ceiling
+or the vertebrae above and below: :mod:`bonescan.detect.photopenia`; a candidate found against the
+unshifted other side is measured again against the other side registered on the bone around it)
+and lies at least :data:`COLD_PIXEL_Z` standard deviations below it, the other side there is not a
+hot spot (which would make a normal place look cold), what it is compared with is at most 1.5 times
+its region's normal level (not a lesion or urine), it lies at most :data:`COLD_FOCAL` times its local ceiling
 (the bone around it on the same side: a hole, not a bone faint all over), and no urine outside the
 bladder lies near it on either side. A spot is kept when its raw counts differ from the expectation
 by at least :data:`SPOT_Z` standard deviations over its whole area and it covers at least
 :data:`MIN_HOT_PX` (hot) or :data:`MIN_COLD_PX` (cold) pixels. The cold thresholds were chosen on
-training seeds 3401 and 3402 with defects of 40-70% cut into their scans (``docs/performance.md``):
-defects shallower than about a third of what the bone would show are not reported.
+training seeds 3401 and 3402, and the registration on 3605, with defects of 40-70% cut into their
+scans (``docs/performance.md``): defects shallower than about a third of what the bone would show are
+not reported.
 
 Extreme activity away from the bladder (:mod:`bonescan.anatomy.urine`, with a catheter's tube), with
 the hot pixels joined to it, gives no other spot; its pixels at half its peak or more (the bag, not
@@ -36,6 +38,7 @@ of each acquisition, and blur and a neighbouring bladder or joint widen it.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -45,6 +48,7 @@ from bonescan.anatomy.model import ViewAnatomy
 from bonescan.detect.measure import ViewGeometry, measure_spot, view_geometry
 from bonescan.detect.model import ORGAN_SHARE, Spot, SpotKind
 from bonescan.detect.patches import spot_patch
+from bonescan.detect.photopenia import DefectReference
 from bonescan.detect.plausible import facial_or, plausible_region
 from bonescan.detect.reference import SMOOTHING_SIGMA_PX, NormalUptake
 from bonescan.regions import region, region_by_label
@@ -245,10 +249,10 @@ def _bright_part(
     return pixels[0][keep], pixels[1][keep]
 
 
-def _cold_spots(
-    view: View, normal: NormalUptake, anatomy: ViewAnatomy, geometry: ViewGeometry, hot: list[Spot]
-) -> list[Spot]:
-    defect = normal.defect
+def _cold_pixels(
+    defect: DefectReference, normal: NormalUptake, anatomy: ViewAnatomy, hot: list[Spot]
+) -> NDArray[np.bool_]:
+    """Return the pixels that pass every cold rule against the reference ``defect``."""
     candidate = defect.comparable & (defect.ratio <= COLD_CONTRAST) & (defect.z >= COLD_PIXEL_Z)
     candidate &= defect.expected <= _COLD_REFERENCE_MAX * normal.level  # what it is compared with is normal
     candidate &= normal.deficit <= COLD_FOCAL  # a hole in the bone, not a bone that is faint all over
@@ -259,6 +263,17 @@ def _cold_spots(
     if anatomy.urine is not None:  # urine on either side raises the counts a place is compared with
         near_urine = ndimage.binary_dilation(anatomy.urine, iterations=_URINE_MARGIN_PX)
         candidate &= ~near_urine & ~defect.reflected(near_urine)
+    return np.asarray(candidate)
+
+
+def _cold_spots(
+    view: View, normal: NormalUptake, anatomy: ViewAnatomy, geometry: ViewGeometry, hot: list[Spot]
+) -> list[Spot]:
+    loose = replace(normal.defect, expected=normal.defect.reflection)  # the other side, unshifted
+    candidate = _cold_pixels(loose, normal, anatomy, hot)
+    registered = normal.defect.registered(candidate, view.pixel_spacing_mm)
+    candidate &= _cold_pixels(registered, normal, anatomy, hot)
+    normal = replace(normal, defect=registered)
     spots = []
     for pixels in _components(candidate, MIN_COLD_PX):
         spot = _make_spot(view, SpotKind.COLD, pixels, normal, anatomy, geometry)
