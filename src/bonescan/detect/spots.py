@@ -123,6 +123,27 @@ def _organ(labels: NDArray[np.uint8], peak_label: int) -> str | None:
     return None
 
 
+def _expected_and_observed(
+    view: View,
+    kind: SpotKind,
+    pixels: tuple[NDArray[np.intp], NDArray[np.intp]],
+    normal: NormalUptake,
+    reference: DefectReference,
+) -> tuple[float, float]:
+    """Return the counts a spot's pixels would hold without it, and the counts they hold."""
+    rows, columns = pixels
+    if kind is SpotKind.HOT:
+        background = np.minimum(normal.local[rows, columns], normal.level[rows, columns])
+    else:
+        background = reference.expected[rows, columns]
+    return float(background.sum()), float(view.counts[rows, columns].sum())
+
+
+def _significance(expected: float, observed: float) -> float:
+    """Return how many Poisson standard deviations a spot's counts lie from what is expected there."""
+    return (observed - expected) / math.sqrt(max(expected, 1.0))
+
+
 def _make_spot(
     view: View,
     kind: SpotKind,
@@ -130,21 +151,22 @@ def _make_spot(
     normal: NormalUptake,
     anatomy: ViewAnatomy,
     geometry: ViewGeometry,
+    defect: DefectReference | None = None,
 ) -> Spot:
+    """Measure a spot; a cold one against ``defect`` (by default the view's own defect reference)."""
+    reference = normal.defect if defect is None else defect
     rows, columns = pixels
     labels = anatomy.labels
     ratio = normal.ratio[rows, columns]
     extreme = int(np.argmax(ratio) if kind is SpotKind.HOT else np.argmin(ratio))
-    background = np.minimum(normal.local, normal.level) if kind is SpotKind.HOT else normal.defect.expected
-    expected = float(background[rows, columns].sum())
-    observed = float(view.counts[rows, columns].sum())
+    expected, observed = _expected_and_observed(view, kind, pixels, normal, reference)
     pixel_mm2 = view.pixel_spacing_mm[0] * view.pixel_spacing_mm[1]
     region_name = _region_of(normal, anatomy, geometry, pixels, extreme)
     hot = kind is SpotKind.HOT
     if hot:
         contrast = float(normal.contrast[rows, columns].max())
     else:  # how many times the bone around it exceeds the defect
-        contrast = 1.0 / max(float(normal.defect.ratio[rows, columns].min()), 1e-3)
+        contrast = 1.0 / max(float(reference.ratio[rows, columns].min()), 1e-3)
     broad = float((normal.smoothed[rows, columns] / np.maximum(normal.broad[rows, columns], 1e-3)).max())
     return Spot(
         view=view.name,
@@ -155,7 +177,7 @@ def _make_spot(
         area_mm2=rows.size * pixel_mm2,
         peak_ratio=float(ratio[extreme]),
         mean_ratio=float(ratio.mean()),
-        significance=(observed - expected) / math.sqrt(max(expected, 1.0)),
+        significance=_significance(expected, observed),
         bone_fraction=float(normal.bone[rows, columns].mean()),
         normal_ratio=float(normal.smoothed[rows, columns].mean() / max(normal.reference.normal_bone, 1e-3)),
         local_contrast=contrast,
@@ -236,7 +258,12 @@ def _hot_spots(
             bright = _bright_part(pixels, normal.smoothed)
             spots.append(_make_spot(view, SpotKind.HOT, bright, normal, anatomy, geometry).as_urine())
     pieces = _components(_split_at_peaks(candidate, normal.smoothed), MIN_HOT_PX)
-    spots += [_make_spot(view, SpotKind.HOT, pixels, normal, anatomy, geometry) for pixels in pieces]
+    significant = [  # measured only when significant: most pieces are not, and measuring takes time
+        pixels
+        for pixels in pieces
+        if _significance(*_expected_and_observed(view, SpotKind.HOT, pixels, normal, normal.defect)) >= SPOT_Z
+    ]
+    spots += [_make_spot(view, SpotKind.HOT, pixels, normal, anatomy, geometry) for pixels in significant]
     return [spot for spot in spots if spot.significance >= SPOT_Z]
 
 
@@ -249,34 +276,36 @@ def _bright_part(
     return pixels[0][keep], pixels[1][keep]
 
 
-def _cold_pixels(
-    defect: DefectReference, normal: NormalUptake, anatomy: ViewAnatomy, hot: list[Spot]
-) -> NDArray[np.bool_]:
-    """Return the pixels that pass every cold rule against the reference ``defect``."""
-    candidate = defect.comparable & (defect.ratio <= COLD_CONTRAST) & (defect.z >= COLD_PIXEL_Z)
-    candidate &= defect.expected <= _COLD_REFERENCE_MAX * normal.level  # what it is compared with is normal
-    candidate &= normal.deficit <= COLD_FOCAL  # a hole in the bone, not a bone that is faint all over
-    hot_mask = np.zeros(candidate.shape, dtype=bool)
+def _cold_allowed(normal: NormalUptake, anatomy: ViewAnatomy, hot: list[Spot]) -> NDArray[np.bool_]:
+    """Return where a cold spot may lie whatever the reference: a hole, away from hot spots and urine."""
+    allowed = normal.deficit <= COLD_FOCAL  # a hole in the bone, not a bone that is faint all over
+    hot_mask = np.zeros(allowed.shape, dtype=bool)
     for spot in hot:
         hot_mask[spot.rows, spot.columns] = True
-    candidate &= ~defect.reflected(ndimage.binary_dilation(hot_mask, iterations=_HOT_MARGIN_PX))
+    allowed &= ~normal.defect.reflected(ndimage.binary_dilation(hot_mask, iterations=_HOT_MARGIN_PX))
     if anatomy.urine is not None:  # urine on either side raises the counts a place is compared with
         near_urine = ndimage.binary_dilation(anatomy.urine, iterations=_URINE_MARGIN_PX)
-        candidate &= ~near_urine & ~defect.reflected(near_urine)
-    return np.asarray(candidate)
+        allowed &= ~near_urine & ~normal.defect.reflected(near_urine)
+    return np.asarray(allowed)
+
+
+def _below(defect: DefectReference, normal: NormalUptake) -> NDArray[np.bool_]:
+    """Return the pixels clearly below the reference ``defect``, where that reference is itself normal."""
+    below = defect.comparable & (defect.ratio <= COLD_CONTRAST) & (defect.z >= COLD_PIXEL_Z)
+    return np.asarray(below & (defect.expected <= _COLD_REFERENCE_MAX * normal.level))
 
 
 def _cold_spots(
     view: View, normal: NormalUptake, anatomy: ViewAnatomy, geometry: ViewGeometry, hot: list[Spot]
 ) -> list[Spot]:
+    allowed = _cold_allowed(normal, anatomy, hot)
     loose = replace(normal.defect, expected=normal.defect.reflection)  # the other side, unshifted
-    candidate = _cold_pixels(loose, normal, anatomy, hot)
+    candidate = allowed & _below(loose, normal)
     registered = normal.defect.registered(candidate, view.pixel_spacing_mm)
-    candidate &= _cold_pixels(registered, normal, anatomy, hot)
-    normal = replace(normal, defect=registered)
+    candidate &= _below(registered, normal)
     spots = []
     for pixels in _components(candidate, MIN_COLD_PX):
-        spot = _make_spot(view, SpotKind.COLD, pixels, normal, anatomy, geometry)
+        spot = _make_spot(view, SpotKind.COLD, pixels, normal, anatomy, geometry, registered)
         if spot.significance <= -SPOT_Z:
             spots.append(spot)
     return spots
