@@ -204,7 +204,7 @@ def test_truth_records_the_version_and_the_acquisition_physics(cohort_dir: Path)
     from bonescan.simulate.physics import fwhm_mm
 
     for truth in _truths(cohort_dir):
-        assert truth["simulator_version"] == "8"
+        assert truth["simulator_version"] == "9"
         factor = truth["acquisition"]["resolution_factor"]
         assert 0.8 <= factor <= 1.5
         assert truth["image"]["fwhm_mm_at_10cm"] == pytest.approx(fwhm_mm(100.0) * factor, abs=0.01)

@@ -9,11 +9,13 @@ import pytest
 
 from bonescan.regions import region
 from bonescan.simulate.evolve import renumber
-from bonescan.simulate.findings import Finding
+from bonescan.simulate.findings import Finding, Spot
 from bonescan.simulate.patient import Acquisition, Patient
 from bonescan.simulate.phantom import Body, build_body
+from bonescan.simulate.physics import kinetics
 from bonescan.simulate.sampling import BENIGN_KINDS, sample_benign, sample_malignant
 from bonescan.simulate.scan import SimulatedScan, simulate_scan
+from bonescan.simulate.scene import build_scene
 
 
 @pytest.fixture(scope="module")
@@ -250,3 +252,43 @@ def test_a_catheter_bag_beside_the_legs_is_bright_and_seen_alike_from_both_sides
     peaks = [float(scan.expected[view][scan.finding_map[view] == 1].max()) for view in range(2)]
     assert min(peaks) > 10 * spine  # urine: far brighter than bone
     assert 0.7 < peaks[0] / peaks[1] < 1.4  # no tissue between the bag and either camera
+
+
+def _lesion_in(body: Body, part: str, region_name: str, kind: str) -> Finding:
+    """A lesion of radius 16 mm at the centre of ``part`` that keeps 10% of the uptake there."""
+    host = next(i for i, b in enumerate(body.bones) if b.name == part and b.region == region_name)
+    return Finding(1, kind, "test lesion", True, region_name, spots=(Spot(host, 0.0, 0.0, 16.0, 0.1),))
+
+
+@pytest.mark.parametrize("kind", ["myeloma", "lytic_metastasis"])
+def test_a_lytic_lesion_takes_every_bone_part_within_its_sphere(
+    patient_and_acquisition: tuple[Patient, Acquisition], kind: str
+) -> None:
+    """A lesion in the femoral head also takes the acetabulum and the neck it overlaps (since version 9).
+
+    Until version 8 only the host part lost uptake, so the bone overlapping it in the planar view kept
+    its counts and the defect read faint. The other wall of the skull, 15 cm behind the front of the
+    vault, is not reached.
+    """
+    patient, acquisition = patient_and_acquisition
+    body = build_body(patient, acquisition.positioning, 100.0)
+    kin = kinetics(patient, acquisition)
+    hip = _lesion_in(body, "femoral_head", "femur_proximal_left", kind)
+    scene = build_scene(body, kin, (hip,), patient, acquisition.uptake_h)
+    assert {"femur_proximal_left", "pelvis_left"} <= set(scene.finding_volume_ml[1])
+    skull = _lesion_in(body, "cranium_front", "skull", kind)
+    scene = build_scene(body, kin, (skull,), patient, acquisition.uptake_h)
+    back = next(b for b in body.bones if b.name == "cranium_back")
+    depths = {e.depth_ant for e in scene.emitters if e.finding == 1}
+    assert back.depth_ant not in depths
+
+
+def test_a_hot_lesion_stays_in_its_host_part(patient_and_acquisition: tuple[Patient, Acquisition]) -> None:
+    """The same sphere as a metastasis (uptake 3x) adds uptake to the femoral head alone."""
+    patient, acquisition = patient_and_acquisition
+    body = build_body(patient, acquisition.positioning, 100.0)
+    lesion = _lesion_in(body, "femoral_head", "femur_proximal_left", "metastasis")
+    lesion = replace(lesion, spots=(replace(lesion.spots[0], ratio=3.0),))
+    scene = build_scene(body, kinetics(patient, acquisition), (lesion,), patient, acquisition.uptake_h)
+    assert set(scene.finding_volume_ml[1]) == {"femur_proximal_left"}
+    assert len([e for e in scene.emitters if e.finding == 1]) == 1

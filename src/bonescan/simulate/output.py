@@ -33,7 +33,7 @@ from bonescan.study import (
 
 __all__ = ["CaseInfo", "write_acquisition"]
 
-SIMULATOR_VERSION = "8"
+SIMULATOR_VERSION = "9"
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from numpy.typing import NDArray
 
 from bonescan.regions import region
 from bonescan.simulate.anatomy import Source
-from bonescan.simulate.findings import Finding, locate, spot_raster
+from bonescan.simulate.findings import Finding, Spot, locate, spot_raster
 from bonescan.simulate.geometry import Capsule, Ellipsoid, Raster
 from bonescan.simulate.patient import Patient
 from bonescan.simulate.phantom import Body
@@ -28,10 +28,12 @@ from bonescan.simulate.physics import Kinetics, lesion_time_factor
 from bonescan.simulate.render import Emitter, Metal
 from bonescan.simulate.texture import Textures, patient_textures
 
-__all__ = ["PART_VARIATION", "Scene", "build_scene"]
+__all__ = ["LYTIC_KINDS", "PART_VARIATION", "Scene", "build_scene"]
 
 #: Log-normal spread of a patient's uptake from bone part to bone part (left and right differ too).
 PART_VARIATION = 0.1
+#: Findings that destroy bone: their uptake ratio holds in every bone part within their sphere.
+LYTIC_KINDS = frozenset({"lytic_metastasis", "myeloma"})
 
 
 @dataclass(frozen=True)
@@ -171,6 +173,15 @@ def _spot_emitters(
         ant, post = host.depth_ant, host.depth_post
         emitters.append(Emitter(raster, excess, ant, post, finding=finding.id, weight=texture))
         volume[host.region] = volume.get(host.region, 0.0) + raster.volume_mm3_per_px * area / 1000.0
+        if finding.kind in LYTIC_KINDS:  # it destroys every bone part within its sphere, not its host alone
+            for index, reached in _parts_also_in(spot, body, rasters):
+                other = body.bones[index]
+                excess = conc[index] * (spot.ratio - 1.0)
+                texture = textures.for_part(other, reached.slices)
+                ant, post = other.depth_ant, other.depth_post
+                emitters.append(Emitter(reached, excess, ant, post, finding=finding.id, weight=texture))
+                taken = reached.volume_mm3_per_px * area / 1000.0
+                volume[other.region] = volume.get(other.region, 0.0) + taken
     for part in finding.parts:
         host, host_raster = body.bones[part.host], rasters[part.host]
         if host_raster is None:
@@ -181,6 +192,28 @@ def _spot_emitters(
         emitters.append(Emitter(host_raster, excess, ant, post, finding=finding.id, weight=texture))
         volume[host.region] = volume.get(host.region, 0.0) + host_raster.volume_mm3_per_px * area / 1000.0
     return emitters, volume
+
+
+def _parts_also_in(spot: Spot, body: Body, rasters: list[Raster | None]) -> list[tuple[int, Raster]]:
+    """Return the bone parts other than a spot's host that its sphere reaches, each with their overlap.
+
+    In the planar grid each part has one depth (its centre's); a part is reached where its chord
+    overlaps the sphere's disc and its centre lies within the sphere's half-depth plus half the part's
+    thickness of the host's depth (the two walls of the skull, or a rib in front of a vertebra, are
+    not).
+    """
+    host = body.bones[spot.host]
+    half_depth = spot.radius_mm * spot.elongation**0.5
+    reached = []
+    for index, (part, part_raster) in enumerate(zip(body.bones, rasters, strict=True)):
+        if index == spot.host or part_raster is None:
+            continue
+        if abs(part.depth_ant - host.depth_ant) > half_depth + 0.5 * float(part_raster.chord.max()):
+            continue
+        raster = spot_raster(spot, host, part_raster, body.frame.spacing_mm, body.shape)
+        if raster is not None and raster.chord.any():
+            reached.append((index, raster))
+    return reached
 
 
 def _effective_ratio(ratio: float, uptake_h: float) -> float:
