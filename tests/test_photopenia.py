@@ -17,7 +17,7 @@ from bonescan.classify.judge import COLD_DEFECT_PROBABILITY, judge_findings
 from bonescan.detect import SpotKind, detect
 from bonescan.detect.photopenia import defect_reference, midline_columns, reflect
 from bonescan.detect.reference import normal_uptake
-from bonescan.detect.spots import find_spots
+from bonescan.detect.spots import _reference_levels, find_spots
 from bonescan.regions import region
 from bonescan.study import Study, View, ViewName
 
@@ -219,3 +219,20 @@ def test_narrow_bones_a_few_millimetres_out_of_mirror_give_no_cold_spot() -> Non
         assert [
             s for s in find_spots(view, anatomy, normal_uptake(view, anatomy)) if s.kind is SpotKind.COLD
         ] == []
+
+
+def test_a_defect_is_judged_against_the_level_of_the_region_it_is_compared_with() -> None:
+    """Most of the left block at 50%: its own level falls, the right block it is compared with keeps 40.
+
+    What a defect is compared with must be normal bone, at most 1.5 times a normal level; a defect
+    taking most of its region lowers that region's own level, so the level is the other side's region's.
+    """
+    most = np.zeros((ROWS, COLUMNS), dtype=bool)
+    most[60:170, 100:140] = True
+    view, anatomy = _view([(most, 0.5)])
+    normal = normal_uptake(view, anatomy)
+    centre = (110, 120)
+    assert normal.level[centre] < 40 / 1.5  # the left block's own level has fallen with the defect
+    levels = _reference_levels(normal)
+    assert 0.85 * 40 < levels[centre] < 1.15 * 40  # the right block's level
+    assert levels[(130, 80)] == normal.level[(130, 80)]  # the spine keeps its own

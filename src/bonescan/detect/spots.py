@@ -12,7 +12,8 @@ or the vertebrae above and below: :mod:`bonescan.detect.photopenia`; a candidate
 unshifted other side is measured again against the other side registered on the bone around it)
 and lies at least :data:`COLD_PIXEL_Z` standard deviations below it, the other side there is not a
 hot spot (which would make a normal place look cold), what it is compared with is at most 1.5 times
-its region's normal level (not a lesion or urine), it lies at most :data:`COLD_FOCAL` times its local ceiling
+the normal level of its own region (the region on the other side, when that is the reference: not a
+lesion or urine), it lies at most :data:`COLD_FOCAL` times its local ceiling
 (the bone around it on the same side: a hole, not a bone faint all over), and no urine outside the
 bladder lies near it on either side. A spot is kept when its raw counts differ from the expectation
 by at least :data:`SPOT_Z` standard deviations over its whole area and it covers at least
@@ -48,7 +49,7 @@ from bonescan.anatomy.model import ViewAnatomy
 from bonescan.detect.measure import ViewGeometry, measure_spot, view_geometry
 from bonescan.detect.model import ORGAN_SHARE, Spot, SpotKind
 from bonescan.detect.patches import spot_patch
-from bonescan.detect.photopenia import DefectReference
+from bonescan.detect.photopenia import DefectReference, reflect
 from bonescan.detect.plausible import facial_or, plausible_region
 from bonescan.detect.reference import SMOOTHING_SIGMA_PX, NormalUptake
 from bonescan.regions import region, region_by_label
@@ -289,20 +290,33 @@ def _cold_allowed(normal: NormalUptake, anatomy: ViewAnatomy, hot: list[Spot]) -
     return np.asarray(allowed)
 
 
-def _below(defect: DefectReference, normal: NormalUptake) -> NDArray[np.bool_]:
+def _reference_levels(normal: NormalUptake) -> NDArray[np.float32]:
+    """Return, per pixel, the normal level of the region a defect is compared with.
+
+    Where the other side is the reference, that is the level of the region on the other side (a large
+    defect lowers its own region's level, and the other side would then seem too bright to compare
+    with); elsewhere the pixel's own region's level.
+    """
+    defect = normal.defect
+    other_side, _ = reflect(normal.level, defect.midline)
+    return np.asarray(np.where(defect.by_side, other_side, normal.level), dtype=np.float32)
+
+
+def _below(defect: DefectReference, levels: NDArray[np.float32]) -> NDArray[np.bool_]:
     """Return the pixels clearly below the reference ``defect``, where that reference is itself normal."""
     below = defect.comparable & (defect.ratio <= COLD_CONTRAST) & (defect.z >= COLD_PIXEL_Z)
-    return np.asarray(below & (defect.expected <= _COLD_REFERENCE_MAX * normal.level))
+    return np.asarray(below & (defect.expected <= _COLD_REFERENCE_MAX * levels))
 
 
 def _cold_spots(
     view: View, normal: NormalUptake, anatomy: ViewAnatomy, geometry: ViewGeometry, hot: list[Spot]
 ) -> list[Spot]:
     allowed = _cold_allowed(normal, anatomy, hot)
+    levels = _reference_levels(normal)
     loose = replace(normal.defect, expected=normal.defect.reflection)  # the other side, unshifted
-    candidate = allowed & _below(loose, normal)
+    candidate = allowed & _below(loose, levels)
     registered = normal.defect.registered(candidate, view.pixel_spacing_mm)
-    candidate &= _below(registered, normal)
+    candidate &= _below(registered, levels)
     spots = []
     for pixels in _components(candidate, MIN_COLD_PX):
         spot = _make_spot(view, SpotKind.COLD, pixels, normal, anatomy, geometry, registered)
