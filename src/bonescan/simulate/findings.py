@@ -191,20 +191,17 @@ def locate(
     return (row, col), (cos, sin), min(primitive.half_width, primitive.half_height)
 
 
-def spot_raster(
-    spot: Spot, host: Source, host_raster: Raster, spacing: float, shape: tuple[int, int]
-) -> Raster | None:
-    """Return the chord map of the intersection of a spot with its host bone part.
-
-    ``host_raster`` is the host's own chord map (for a shell wall, its share of the shell's).
-    """
+def spot_ball(spot: Spot, host: Source, spacing: float, shape: tuple[int, int]) -> Raster | None:
+    """Return the chord map of a spot's ball, placed on its host bone part (None off the grid)."""
     (row, col), _, _ = locate(host.primitive, spot.u, spot.v)
     radius = spot.radius_mm / spacing
     ball = Ellipsoid((row, col), radius, radius * spot.elongation, spot.radius_mm * spot.elongation**0.5)
-    ball_raster = ball.raster(shape)
-    if ball_raster is None:
-        return None
-    parts = overlap(ball_raster, host_raster)
+    return ball.raster(shape)
+
+
+def ball_within(ball: Raster, part_raster: Raster) -> Raster | None:
+    """Return the chord map of a ball's intersection with a bone part (the smaller chord of the two)."""
+    parts = overlap(ball, part_raster)
     if parts is None:
         return None
     ball_part, host_part, (rows, cols) = parts

@@ -20,7 +20,7 @@ from numpy.typing import NDArray
 
 from bonescan.regions import region
 from bonescan.simulate.anatomy import Source
-from bonescan.simulate.findings import Finding, Spot, locate, spot_raster
+from bonescan.simulate.findings import Finding, Spot, ball_within, locate, spot_ball
 from bonescan.simulate.geometry import Capsule, Ellipsoid, Raster
 from bonescan.simulate.patient import Patient
 from bonescan.simulate.phantom import Body
@@ -162,26 +162,13 @@ def _spot_emitters(
     spacing = body.frame.spacing_mm
     area = spacing * spacing
     for spot in finding.spots:
-        host, host_raster = body.bones[spot.host], rasters[spot.host]
-        if host_raster is None:
-            continue
-        raster = spot_raster(spot, host, host_raster, spacing, body.shape)
-        if raster is None:
-            continue
-        excess = conc[spot.host] * (_effective_ratio(spot.ratio, uptake_h) - 1.0)
-        texture = textures.for_part(host, raster.slices)
-        ant, post = host.depth_ant, host.depth_post
-        emitters.append(Emitter(raster, excess, ant, post, finding=finding.id, weight=texture))
-        volume[host.region] = volume.get(host.region, 0.0) + raster.volume_mm3_per_px * area / 1000.0
-        if finding.kind in LYTIC_KINDS:  # it destroys every bone part within its sphere, not its host alone
-            for index, reached in _parts_also_in(spot, body, rasters):
-                other = body.bones[index]
-                excess = conc[index] * (spot.ratio - 1.0)
-                texture = textures.for_part(other, reached.slices)
-                ant, post = other.depth_ant, other.depth_post
-                emitters.append(Emitter(reached, excess, ant, post, finding=finding.id, weight=texture))
-                taken = reached.volume_mm3_per_px * area / 1000.0
-                volume[other.region] = volume.get(other.region, 0.0) + taken
+        for index, raster in _spot_rasters(spot, body, rasters, every_part=finding.kind in LYTIC_KINDS):
+            bone = body.bones[index]
+            excess = conc[index] * (_effective_ratio(spot.ratio, uptake_h) - 1.0)
+            texture = textures.for_part(bone, raster.slices)
+            ant, post = bone.depth_ant, bone.depth_post
+            emitters.append(Emitter(raster, excess, ant, post, finding=finding.id, weight=texture))
+            volume[bone.region] = volume.get(bone.region, 0.0) + raster.volume_mm3_per_px * area / 1000.0
     for part in finding.parts:
         host, host_raster = body.bones[part.host], rasters[part.host]
         if host_raster is None:
@@ -194,23 +181,34 @@ def _spot_emitters(
     return emitters, volume
 
 
-def _parts_also_in(spot: Spot, body: Body, rasters: list[Raster | None]) -> list[tuple[int, Raster]]:
-    """Return the bone parts other than a spot's host that its sphere reaches, each with their overlap.
+def _spot_rasters(
+    spot: Spot, body: Body, rasters: list[Raster | None], every_part: bool
+) -> list[tuple[int, Raster]]:
+    """Return the bone parts a spot's ball acts on, each with the chord map of the overlap.
 
-    In the planar grid each part has one depth (its centre's); a part is reached where its chord
-    overlaps the sphere's disc and its centre lies within the sphere's half-depth plus half the part's
-    thickness of the host's depth (the two walls of the skull, or a rib in front of a vertebra, are
-    not).
+    Its host first (none at all when the ball misses the host); with ``every_part`` (a lytic lesion,
+    which destroys the bone within it), every other part it reaches too. In the planar grid each part
+    has one depth (its centre's): a part is reached where its chord overlaps the ball's disc and its
+    centre lies within the ball's half-depth plus half the part's thickness of the host's depth (the
+    two walls of the skull, or a rib in front of a vertebra, are not).
     """
-    host = body.bones[spot.host]
+    host, host_raster = body.bones[spot.host], rasters[spot.host]
+    if host_raster is None:
+        return []
+    ball = spot_ball(spot, host, body.frame.spacing_mm, body.shape)
+    own = None if ball is None else ball_within(ball, host_raster)
+    if ball is None or own is None:
+        return []
+    reached = [(spot.host, own)]
+    if not every_part:
+        return reached
     half_depth = spot.radius_mm * spot.elongation**0.5
-    reached = []
     for index, (part, part_raster) in enumerate(zip(body.bones, rasters, strict=True)):
         if index == spot.host or part_raster is None:
             continue
         if abs(part.depth_ant - host.depth_ant) > half_depth + 0.5 * float(part_raster.chord.max()):
             continue
-        raster = spot_raster(spot, host, part_raster, body.frame.spacing_mm, body.shape)
+        raster = ball_within(ball, part_raster)
         if raster is not None and raster.chord.any():
             reached.append((index, raster))
     return reached
