@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from bonescan import load_study
-from bonescan._body import extreme_blobs
+from bonescan._body import body_mask, extreme_blobs
 from bonescan.anatomy.urine import urine_outside_bladder, without_urine
 from bonescan.assessment import analyze, result_document
 from tests.phantoms import COLUMNS, ROWS, SPACING, expected_counts
@@ -95,3 +95,16 @@ def test_a_collection_bag_is_reported_as_an_artefact_and_not_as_bone(catheter_ca
     assert anterior is not None and anterior.urine is not None
     assert anterior.regions["femur_proximal_left"].missing_reason is None
     assert anterior.regions["femur_proximal_right"].missing_reason is None
+
+
+def test_a_remembered_body_outline_is_the_outline_of_that_very_image() -> None:
+    """The outline is kept per image content: asking again gives an equal copy, a changed image its own."""
+    image = np.zeros((60, 40), dtype=np.float32)
+    image[10:50, 10:30] = 100.0
+    first = body_mask(image)
+    first[:] = False  # the caller's copy: the remembered outline must not change with it
+    again = body_mask(image.copy())
+    assert again[30, 20] and not again[5, 5] and int(again.sum()) > 700
+    image[10:50, 10:20] = 0.0
+    narrower = body_mask(image)
+    assert int(narrower.sum()) < int(again.sum()) and not narrower[30, 12]

@@ -14,7 +14,10 @@ level: a collection bag of dilute urine is as large as a hand and round, which b
 
 from __future__ import annotations
 
+import hashlib
 import math
+import threading
+from collections import OrderedDict
 
 import numpy as np
 from numpy.typing import NDArray
@@ -57,9 +60,31 @@ def body_mask(pixels: NDArray[np.floating]) -> NDArray[np.bool_]:
     The view is smoothed (Gaussian, sigma 2 pixels) to tame Poisson noise, thresholded at 2% of its
     99.5th percentile (soft tissue sits well above that, empty air well below), and cleared of
     components smaller than 2% of the largest one (stray counts, a distant marker) before holes are
-    filled.
+    filled. The loader, the quality checks and the labelling each ask for the outline of the same
+    view, so the outlines of the last :data:`_REMEMBERED` images are kept, keyed by their content.
     """
-    smooth = ndimage.gaussian_filter(np.asarray(pixels, dtype=np.float32), _SMOOTHING_SIGMA_PX)
+    values = np.ascontiguousarray(pixels, dtype=np.float32)
+    key = (values.shape, hashlib.sha1(values.data, usedforsecurity=False).digest())
+    with _REMEMBERED_LOCK:
+        known = _REMEMBERED_MASKS.get(key)
+        if known is not None:
+            _REMEMBERED_MASKS.move_to_end(key)
+            return known.copy()
+    mask = _outline(values)
+    with _REMEMBERED_LOCK:
+        _REMEMBERED_MASKS[key] = mask
+        while len(_REMEMBERED_MASKS) > _REMEMBERED:
+            _REMEMBERED_MASKS.popitem(last=False)
+    return mask.copy()
+
+
+_REMEMBERED = 8
+_REMEMBERED_MASKS: OrderedDict[tuple[tuple[int, ...], bytes], NDArray[np.bool_]] = OrderedDict()
+_REMEMBERED_LOCK = threading.Lock()
+
+
+def _outline(values: NDArray[np.float32]) -> NDArray[np.bool_]:
+    smooth = ndimage.gaussian_filter(values, _SMOOTHING_SIGMA_PX)
     positive = smooth[smooth > 0]
     if positive.size == 0:
         return np.zeros(smooth.shape, dtype=bool)

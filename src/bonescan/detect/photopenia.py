@@ -242,13 +242,12 @@ def reflect(
     inside : ndarray of bool
         Where the reflection stays inside the view.
     """
-    rows, columns = image.shape
+    columns = image.shape[1]
     source = midline[:, None] - np.arange(columns)[None, :]
     inside = (source >= 0) & (source < columns)
-    out = np.zeros(image.shape, dtype=np.float32)
-    row_index = np.broadcast_to(np.arange(rows)[:, None], source.shape)
-    out[inside] = image[row_index[inside], source[inside]]
-    return out, inside
+    taken = np.take_along_axis(np.asarray(image, dtype=np.float32), np.clip(source, 0, columns - 1), axis=1)
+    out = np.where(inside, taken, np.float32(0.0))
+    return np.asarray(out, dtype=np.float32), inside
 
 
 def _reflect_mask(mask: NDArray[np.bool_], midline: NDArray[np.intp]) -> NDArray[np.bool_]:
