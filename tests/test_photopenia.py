@@ -136,6 +136,19 @@ def test_a_hot_lesion_does_not_make_the_place_opposite_it_cold() -> None:
     assert _cold_spots([(_disc(RIGHT_CENTRE, 6), 4.0)]) == []
 
 
+def test_a_clear_hole_opposite_a_bright_place_is_still_a_cold_spot() -> None:
+    """A disc at 2x on the right block (a bright joint), and 30% kept at its mirror place on the left.
+
+    The bright place is a hot candidate and lies above 1.5 times its region's level, so neither may
+    make a normal place look cold; the left place is not normal but a clear hole in its own bone
+    (under 0.55 of the local ceiling), so it is still a cold spot.
+    """
+    spots = _cold_spots([(_disc(RIGHT_CENTRE, 8), 2.0), (_disc(LEFT_CENTRE, 6), 0.3)])
+    assert len(spots) == 1
+    row, column = spots[0].centroid
+    assert abs(row - LEFT_CENTRE[0]) < 3 and abs(column - LEFT_CENTRE[1]) < 3
+
+
 def _judged(view: View, anatomy: ViewAnatomy) -> list:
     findings = detect(Study((view,)), Anatomy((anatomy,), "test"))
     return judge_findings(findings.findings)

@@ -15,10 +15,13 @@ hot spot (which would make a normal place look cold), what it is compared with i
 the normal level of its own region (the region on the other side, when that is the reference: not a
 lesion or urine), it lies at most :data:`COLD_FOCAL` times its local ceiling
 (the bone around it on the same side: a hole, not a bone faint all over), and no urine outside the
-bladder lies near it on either side. A spot is kept when its raw counts differ from the expectation
+bladder lies near it on either side. A place at most :data:`COLD_HOLE` times its local ceiling is a
+clear hole: it may lie opposite a hot spot, and, compared with the other side, that side may be
+brighter than 1.5 times its level (a normal hip or femoral neck is both, beside a femur whose level
+the shaft sets). A spot is kept when its raw counts differ from the expectation
 by at least :data:`SPOT_Z` standard deviations over its whole area and it covers at least
 :data:`MIN_HOT_PX` (hot) or :data:`MIN_COLD_PX` (cold) pixels. The cold thresholds were chosen on
-training seeds 3401 and 3402, and the registration on 3605, with defects of 40-70% cut into their
+training seeds 3401 and 3402, the registration on 3605, and the clear hole on 3605 and 3606, with defects of 40-70% cut into their
 scans (``docs/performance.md``): defects shallower than about a third of what the bone would show are
 not reported.
 
@@ -58,6 +61,7 @@ from bonescan.study import View
 __all__ = [
     "COLD_CONTRAST",
     "COLD_FOCAL",
+    "COLD_HOLE",
     "COLD_PIXEL_Z",
     "CORE_FRACTION",
     "HOT_CONTRAST",
@@ -74,6 +78,8 @@ LARGE_RATIO = 2.0
 COLD_CONTRAST = 0.65
 COLD_PIXEL_Z = 5.0
 COLD_FOCAL = 0.85
+#: At most this share of the local ceiling a place is a clear hole in its bone (see ``_cold_allowed``).
+COLD_HOLE = 0.5
 PIXEL_Z = 3.0
 SPOT_Z = 6.0
 MIN_HOT_PX = 4
@@ -278,12 +284,19 @@ def _bright_part(
 
 
 def _cold_allowed(normal: NormalUptake, anatomy: ViewAnatomy, hot: list[Spot]) -> NDArray[np.bool_]:
-    """Return where a cold spot may lie whatever the reference: a hole, away from hot spots and urine."""
+    """Return where a cold spot may lie whatever the reference: a hole, away from hot spots and urine.
+
+    A hot spot on the other side would make a normal place look cold, so its mirror image is left out,
+    except where the place is a clear hole in its own bone (:data:`COLD_HOLE` of the local ceiling):
+    a normal hip or shoulder joint is a hot candidate of its own, and would otherwise hide a defect
+    of the femoral or humeral head and neck opposite it.
+    """
     allowed = normal.deficit <= COLD_FOCAL  # a hole in the bone, not a bone that is faint all over
     hot_mask = np.zeros(allowed.shape, dtype=bool)
     for spot in hot:
         hot_mask[spot.rows, spot.columns] = True
-    allowed &= ~normal.defect.reflected(ndimage.binary_dilation(hot_mask, iterations=_HOT_MARGIN_PX))
+    opposite_hot = normal.defect.reflected(ndimage.binary_dilation(hot_mask, iterations=_HOT_MARGIN_PX))
+    allowed &= ~opposite_hot | (normal.deficit <= COLD_HOLE)
     if anatomy.urine is not None:  # urine on either side raises the counts a place is compared with
         near_urine = ndimage.binary_dilation(anatomy.urine, iterations=_URINE_MARGIN_PX)
         allowed &= ~near_urine & ~normal.defect.reflected(near_urine)
@@ -302,10 +315,19 @@ def _reference_levels(normal: NormalUptake) -> NDArray[np.float32]:
     return np.asarray(np.where(defect.by_side, other_side, normal.level), dtype=np.float32)
 
 
-def _below(defect: DefectReference, levels: NDArray[np.float32]) -> NDArray[np.bool_]:
-    """Return the pixels clearly below the reference ``defect``, where that reference is itself normal."""
+def _below(
+    defect: DefectReference, levels: NDArray[np.float32], hole: NDArray[np.bool_]
+) -> NDArray[np.bool_]:
+    """Return the pixels clearly below the reference ``defect``, where that reference is itself normal.
+
+    The reference must be at most :data:`_COLD_REFERENCE_MAX` times ``levels``, unless the pixel is a
+    clear ``hole`` in its own bone compared with the other side: the femoral head and neck take up
+    more than the femur's level, which the shaft sets, and a defect there is compared with a normal
+    place that is brighter still. (Not so for the vertebrae above and below: between two hot
+    vertebrae a normal one is a hole under the local ceiling, which spans them.)
+    """
     below = defect.comparable & (defect.ratio <= COLD_CONTRAST) & (defect.z >= COLD_PIXEL_Z)
-    return np.asarray(below & (defect.expected <= _COLD_REFERENCE_MAX * levels))
+    return np.asarray(below & ((defect.expected <= _COLD_REFERENCE_MAX * levels) | hole))
 
 
 def _cold_spots(
@@ -313,10 +335,11 @@ def _cold_spots(
 ) -> list[Spot]:
     allowed = _cold_allowed(normal, anatomy, hot)
     levels = _reference_levels(normal)
+    hole = (normal.deficit <= COLD_HOLE) & normal.defect.by_side
     loose = replace(normal.defect, expected=normal.defect.reflection)  # the other side, unshifted
-    candidate = allowed & _below(loose, levels)
+    candidate = allowed & _below(loose, levels, hole)
     registered = normal.defect.registered(candidate, view.pixel_spacing_mm)
-    candidate &= _below(registered, levels)
+    candidate &= _below(registered, levels, hole)
     spots = []
     for pixels in _components(candidate, MIN_COLD_PX):
         spot = _make_spot(view, SpotKind.COLD, pixels, normal, anatomy, geometry, registered)
