@@ -21,9 +21,9 @@ brighter than 1.5 times its level (a normal hip or femoral neck is both, beside 
 the shaft sets). A spot is kept when its raw counts differ from the expectation
 by at least :data:`SPOT_Z` standard deviations over its whole area and it covers at least
 :data:`MIN_HOT_PX` (hot) or :data:`MIN_COLD_PX` (cold) pixels. The cold thresholds were chosen on
-training seeds 3401 and 3402, the registration on 3605, and the clear hole on 3605 and 3606, with defects of 40-70% cut into their
-scans (``docs/performance.md``): defects shallower than about a third of what the bone would show are
-not reported.
+training seeds 3401 and 3402, the registration on 3605, and the clear hole on 3605 and 3606, with
+defects of 40-70% cut into their scans (``docs/performance.md``): defects shallower than about a
+third of what the bone would show are not reported.
 
 Extreme activity away from the bladder (:mod:`bonescan.anatomy.urine`, with a catheter's tube), with
 the hot pixels joined to it, gives no other spot; its pixels at half its peak or more (the bag, not
