@@ -234,6 +234,11 @@ def test_real_scan_patient_probability_is_low(nm1_result: dict) -> None:
     assert "prosthesis" not in patient["impression"]  # nothing says NM1 has one; its hips are alike
 
 
+def test_real_scan_has_no_cold_spot(nm1_result: dict) -> None:
+    """NM1 shows no photopenic defect; the pale middle of its skull vault, seen face on, is not one."""
+    assert [s["region"] for s in nm1_result["hotspots"] if s["kind"] == "cold"] == []
+
+
 def test_real_scan_of_the_anterior_view_alone_says_a_super_scan_is_judged_weakly(nm1_result: dict) -> None:
     notes = [check for check in nm1_result["quality"] if check["code"] == "super_scan_anterior_only"]
     assert len(notes) == 1 and notes[0]["severity"] == "info"

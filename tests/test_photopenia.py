@@ -149,6 +149,19 @@ def test_a_clear_hole_opposite_a_bright_place_is_still_a_cold_spot() -> None:
     assert abs(row - LEFT_CENTRE[0]) < 3 and abs(column - LEFT_CENTRE[1]) < 3
 
 
+def test_a_clear_hole_may_be_compared_with_a_fainter_other_side() -> None:
+    """40% kept on the left, 55% at its mirror place on the right: 0.73 of the other side.
+
+    Above the 0.65 of a place that is merely fainter than the other side, but the left place is also a
+    clear hole in its own bone (under 0.5 of the local ceiling), so the two signs together make it a
+    cold spot; the right place, fainter than its bone but brighter than the left, is none.
+    """
+    spots = _cold_spots([(_disc(LEFT_CENTRE, 6), 0.4), (_disc(RIGHT_CENTRE, 6), 0.55)])
+    assert len(spots) == 1
+    row, column = spots[0].centroid
+    assert abs(row - LEFT_CENTRE[0]) < 3 and abs(column - LEFT_CENTRE[1]) < 3
+
+
 def _judged(view: View, anatomy: ViewAnatomy) -> list:
     findings = detect(Study((view,)), Anatomy((anatomy,), "test"))
     return judge_findings(findings.findings)
