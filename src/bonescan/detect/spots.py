@@ -21,10 +21,10 @@ brighter than 1.5 times its level (a normal hip or femoral neck is both, beside 
 the shaft sets) and, but in the skull, the place may reach :data:`COLD_HOLE_CONTRAST` of it. A spot
 is kept when its raw counts differ from the expectation by at least :data:`SPOT_Z` standard
 deviations over its whole area and it covers at least :data:`MIN_HOT_PX` (hot) or
-:data:`MIN_COLD_PX` (cold) pixels. The cold thresholds were chosen on
-training seeds 3401 and 3402, the registration on 3605, and the clear hole on 3605 and 3606, with
-defects of 40-70% cut into their scans (``docs/performance.md``): defects shallower than about a
-third of what the bone would show are not reported.
+:data:`MIN_COLD_PX` (cold) pixels. The cold thresholds were chosen on training seeds 3401 and 3402,
+the registration on 3605, and the clear hole on 3605 and 3606, with defects of 40-70% cut into their
+scans (``docs/performance.md``): a defect must take about a third of what the other side shows, or,
+when it is a clear hole in its own bone outside the skull, a fifth.
 
 Extreme activity away from the bladder (:mod:`bonescan.anatomy.urine`, with a catheter's tube), with
 the hot pixels joined to it, gives no other spot; its pixels at half its peak or more (the bag, not
@@ -89,8 +89,8 @@ SPOT_Z = 6.0
 MIN_HOT_PX = 4
 MIN_COLD_PX = 12
 _COLD_REFERENCE_MAX = 1.5
-_VAULT = np.zeros(256, dtype=bool)
-_VAULT[[region("skull").label, region("facial_mandible").label]] = True
+_SKULL_AND_FACE = np.zeros(256, dtype=bool)
+_SKULL_AND_FACE[[region("skull").label, region("facial_mandible").label]] = True
 _HOT_MARGIN_PX = 3
 _URINE_MARGIN_PX = 12
 _URINE_CORE_FRACTION = 0.5
@@ -341,7 +341,7 @@ def _below(
     around it all over, so there the ceiling does not tell a defect (the real scan NM1 showed a cold
     spot in its forehead at 0.8).
     """
-    limit = np.where(hole & ~_VAULT[labels], COLD_HOLE_CONTRAST, COLD_CONTRAST)
+    limit = np.where(hole & ~_SKULL_AND_FACE[labels], COLD_HOLE_CONTRAST, COLD_CONTRAST)
     below = defect.comparable & (defect.ratio <= limit) & (defect.z >= COLD_PIXEL_Z)
     return np.asarray(below & ((defect.expected <= _COLD_REFERENCE_MAX * levels) | hole))
 
