@@ -141,7 +141,7 @@ def test_a_clear_hole_opposite_a_bright_place_is_still_a_cold_spot() -> None:
 
     The bright place is a hot candidate and lies above 1.5 times its region's level, so neither may
     make a normal place look cold; the left place is not normal but a clear hole in its own bone
-    (under 0.55 of the local ceiling), so it is still a cold spot.
+    (under 0.5 of the local ceiling), so it is still a cold spot.
     """
     spots = _cold_spots([(_disc(RIGHT_CENTRE, 8), 2.0), (_disc(LEFT_CENTRE, 6), 0.3)])
     assert len(spots) == 1

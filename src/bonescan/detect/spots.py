@@ -80,7 +80,7 @@ LARGE_RATIO = 2.0
 COLD_CONTRAST = 0.65
 COLD_PIXEL_Z = 5.0
 COLD_FOCAL = 0.85
-#: At most this share of the local ceiling a place is a clear hole in its bone (see ``_cold_allowed``).
+#: At most this share of the local ceiling a place is a clear hole in its bone (see ``_cold_bounds``).
 COLD_HOLE = 0.5
 #: In a clear hole compared with the other side, the counts may reach this share of the reference.
 COLD_HOLE_CONTRAST = 0.8
@@ -289,20 +289,22 @@ def _bright_part(
     return pixels[0][keep], pixels[1][keep]
 
 
-def _cold_allowed(normal: NormalUptake, anatomy: ViewAnatomy, hot: list[Spot]) -> NDArray[np.bool_]:
+def _cold_allowed(
+    normal: NormalUptake, anatomy: ViewAnatomy, hot: list[Spot], clear_hole: NDArray[np.bool_]
+) -> NDArray[np.bool_]:
     """Return where a cold spot may lie whatever the reference: a hole, away from hot spots and urine.
 
     A hot spot on the other side would make a normal place look cold, so its mirror image is left out,
-    except where the place is a clear hole in its own bone (:data:`COLD_HOLE` of the local ceiling):
-    a normal hip or shoulder joint is a hot candidate of its own, and would otherwise hide a defect
-    of the femoral or humeral head and neck opposite it.
+    except where the place is a ``clear_hole`` in its own bone (:data:`COLD_HOLE` of the local
+    ceiling): a normal hip or shoulder joint is a hot candidate of its own, and would otherwise hide a
+    defect of the femoral or humeral head and neck opposite it.
     """
     allowed = normal.deficit <= COLD_FOCAL  # a hole in the bone, not a bone that is faint all over
     hot_mask = np.zeros(allowed.shape, dtype=bool)
     for spot in hot:
         hot_mask[spot.rows, spot.columns] = True
     opposite_hot = normal.defect.reflected(ndimage.binary_dilation(hot_mask, iterations=_HOT_MARGIN_PX))
-    allowed &= ~opposite_hot | (normal.deficit <= COLD_HOLE)
+    allowed &= ~opposite_hot | clear_hole
     if anatomy.urine is not None:  # urine on either side raises the counts a place is compared with
         near_urine = ndimage.binary_dilation(anatomy.urine, iterations=_URINE_MARGIN_PX)
         allowed &= ~near_urine & ~normal.defect.reflected(near_urine)
@@ -324,38 +326,52 @@ def _reference_levels(normal: NormalUptake) -> NDArray[np.float32]:
 def _below(
     defect: DefectReference,
     levels: NDArray[np.float32],
-    hole: NDArray[np.bool_],
-    labels: NDArray[np.uint8],
+    ratio_limit: NDArray[np.float32],
+    any_reference: NDArray[np.bool_],
 ) -> NDArray[np.bool_]:
     """Return the pixels clearly below the reference ``defect``, where that reference is itself normal.
 
-    A pixel that is a clear ``hole`` in its own bone, compared with the other side, is judged on two
-    signs at once, each of which may then be weaker: its counts may reach :data:`COLD_HOLE_CONTRAST`
-    of the reference (the same place on the other side is often a little fainter than the bone
-    around the defect: a rib or the iliac wing does not mirror exactly), and the reference need not
-    be at most :data:`_COLD_REFERENCE_MAX` times ``levels`` (the femoral head and neck take up more
-    than the femur's level, which the shaft sets, and a defect there is compared with a normal place
-    that is brighter still). Not so for the vertebrae above and below: between two hot vertebrae a
-    normal one is a hole under the local ceiling, which spans them. The skull keeps
+    A pixel is below when its counts are at most ``ratio_limit`` of the reference (see
+    :func:`_cold_bounds`) and :data:`COLD_PIXEL_Z` standard deviations under it; the reference must be
+    at most :data:`_COLD_REFERENCE_MAX` times ``levels``, except where ``any_reference`` is set.
+    """
+    below = defect.comparable & (defect.ratio <= ratio_limit) & (defect.z >= COLD_PIXEL_Z)
+    return np.asarray(below & ((defect.expected <= _COLD_REFERENCE_MAX * levels) | any_reference))
+
+
+def _cold_bounds(
+    normal: NormalUptake, labels: NDArray[np.uint8]
+) -> tuple[NDArray[np.bool_], NDArray[np.bool_], NDArray[np.float32]]:
+    """Return the clear holes, those compared with the other side, and each pixel's ratio bound.
+
+    A clear hole is a place at most :data:`COLD_HOLE` of its local ceiling. One compared with the other
+    side is judged on two signs at once, each of which may then be weaker: its counts may reach
+    :data:`COLD_HOLE_CONTRAST` of the reference (the same place on the other side is often a little
+    fainter than the bone around the defect: a rib or the iliac wing does not mirror exactly), and the
+    reference need not be at most :data:`_COLD_REFERENCE_MAX` times its level (the femoral head and
+    neck take up more than the femur's level, which the shaft sets, and a defect there is compared
+    with a normal place that is brighter still). Not so for the vertebrae above and below: between two
+    hot vertebrae a normal one is a hole under the local ceiling, which spans them. The skull keeps
     :data:`COLD_CONTRAST`: its vault, seen face on in both views, is paler in the middle than the rim
     around it all over, so there the ceiling does not tell a defect (the real scan NM1 showed a cold
     spot in its forehead at 0.8).
     """
-    limit = np.where(hole & ~_SKULL_AND_FACE[labels], COLD_HOLE_CONTRAST, COLD_CONTRAST)
-    below = defect.comparable & (defect.ratio <= limit) & (defect.z >= COLD_PIXEL_Z)
-    return np.asarray(below & ((defect.expected <= _COLD_REFERENCE_MAX * levels) | hole))
+    clear_hole = normal.deficit <= COLD_HOLE
+    by_side = clear_hole & normal.defect.by_side
+    limit = np.where(by_side & ~_SKULL_AND_FACE[labels], COLD_HOLE_CONTRAST, COLD_CONTRAST)
+    return np.asarray(clear_hole), np.asarray(by_side), np.asarray(limit, dtype=np.float32)
 
 
 def _cold_spots(
     view: View, normal: NormalUptake, anatomy: ViewAnatomy, geometry: ViewGeometry, hot: list[Spot]
 ) -> list[Spot]:
-    allowed = _cold_allowed(normal, anatomy, hot)
+    clear_hole, hole_by_side, ratio_limit = _cold_bounds(normal, anatomy.labels)
+    allowed = _cold_allowed(normal, anatomy, hot, clear_hole)
     levels = _reference_levels(normal)
-    hole = (normal.deficit <= COLD_HOLE) & normal.defect.by_side
     loose = replace(normal.defect, expected=normal.defect.reflection)  # the other side, unshifted
-    candidate = allowed & _below(loose, levels, hole, anatomy.labels)
+    candidate = allowed & _below(loose, levels, ratio_limit, hole_by_side)
     registered = normal.defect.registered(candidate, view.pixel_spacing_mm)
-    candidate &= _below(registered, levels, hole, anatomy.labels)
+    candidate &= _below(registered, levels, ratio_limit, hole_by_side)
     spots = []
     for pixels in _components(candidate, MIN_COLD_PX):
         spot = _make_spot(view, SpotKind.COLD, pixels, normal, anatomy, geometry, registered)
