@@ -113,6 +113,30 @@ def test_a_vertebra_is_measured_against_the_vertebrae_above_and_below() -> None:
     assert reference.ratio[130, 80] < 0.65
 
 
+def test_a_vertebra_keeping_70_percent_is_a_cold_spot() -> None:
+    """A 12 px band across the spine keeping 70%: under 0.75 of the vertebrae above and below."""
+    band = np.zeros((ROWS, COLUMNS), dtype=bool)
+    band[124:136, 72:88] = True
+    spots = _cold_spots([(band, 0.7)])
+    assert len(spots) == 1
+    row, column = spots[0].centroid
+    assert abs(row - 129.5) < 3 and abs(column - 79.5) < 3
+    assert spots[0].region == "lumbar_spine"
+
+
+def test_a_normal_vertebra_between_two_hot_ones_is_not_a_cold_spot() -> None:
+    """Bands at 1.4x above and below a normal one: 0.71 of them, but they are not normal bone.
+
+    The vertebrae above and below agree (their mean is the reference), and that reference is over
+    1.2 times the spine's normal level, so the normal vertebra between them is no defect.
+    """
+    above = np.zeros((ROWS, COLUMNS), dtype=bool)
+    above[104:124, 72:88] = True
+    below = np.zeros((ROWS, COLUMNS), dtype=bool)
+    below[136:156, 72:88] = True
+    assert _cold_spots([(above, 1.4), (below, 1.4)]) == []
+
+
 def test_a_clear_defect_is_a_cold_spot_and_a_shallow_one_is_not() -> None:
     """10% of the counts kept (radius 6 px): one cold spot there; 80% kept at the mirror place: none."""
     spots = _cold_spots([(_disc(LEFT_CENTRE, 6), 0.1), (_disc((90, 39), 6), 0.8)])
@@ -194,6 +218,30 @@ def test_a_cold_core_in_a_hot_rim_at_a_joint_is_prosthesis_related() -> None:
     cold = [item for item in _judged(view, anatomy) if item.finding.kind is SpotKind.COLD]
     assert [item.label for item in cold] == ["prosthesis_related"]
     assert cold[0].metastasis_probability < 0.1
+
+
+def test_a_piece_of_a_prosthesis_core_down_the_femur_is_prosthesis_related() -> None:
+    """The hip of the test above, and a second cold piece (10%) down the femoral shaft.
+
+    That piece lies 38 mm from the joint, so the joint rule alone would call it lytic; it lies 18 mm
+    from the core judged prosthesis_related (within 20 mm), so it is part of the prosthesis too.
+    """
+    labels = _labels()
+    labels[130:200, 100:140] = region("femur_proximal_left").label
+    labels[130:200, 20:60] = region("femur_proximal_right").label
+    core = _disc((136, 120), 5)
+    rim = _disc((136, 120), 9) & ~core
+    stem = _disc((147, 120), 4)
+    expected = np.where(labels > 0, 4.0, 0.0)
+    expected[labels >= region("skull").label] = 40.0
+    expected[rim & (labels >= region("skull").label)] *= 3.0
+    expected[core | stem] *= 0.1
+    counts = np.random.default_rng(5).poisson(expected).astype(np.float32)
+    view = View(ViewName.ANTERIOR, counts, SPACING)
+    anatomy = ViewAnatomy(ViewName.ANTERIOR, labels, labels > 0, Landmarks({}, {}))
+    cold = [item for item in _judged(view, anatomy) if item.finding.kind is SpotKind.COLD]
+    assert len(cold) == 2
+    assert [item.label for item in cold] == ["prosthesis_related", "prosthesis_related"]
 
 
 def _narrow_bones_view(keep: float | None, seed: int) -> tuple[View, ViewAnatomy]:

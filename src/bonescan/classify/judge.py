@@ -26,8 +26,10 @@
    the other side, or the vertebrae above and below, show; :mod:`bonescan.detect.photopenia`) is not
    scored by the classifier, which was trained on candidates of another kind. It is
    **myeloma_or_lytic** with the fixed probability :data:`COLD_DEFECT_PROBABILITY`, unless it lies at
-   a joint with a hot spot beside it (within :data:`PROSTHESIS_GAP_MM`): a joint prosthesis's metal
-   core in its hot rim, **prosthesis_related**. The fixed probability is a reader's rule, not a
+   a joint with a hot spot beside it (within :data:`PROSTHESIS_GAP_MM`), or within
+   :data:`PROSTHESIS_REACH_MM` of a finding judged prosthesis_related (its hot rim, or another piece
+   of its cold core: the stem of a hip prosthesis reaches far down the femur): a joint prosthesis's
+   metal core in its hot rim, **prosthesis_related**. The fixed probability is a reader's rule, not a
    calibrated one: the simulator draws no benign photopenic causes (radiotherapy fields, bone infarcts,
    metal in front of the bone) to calibrate it against.
 5. The reasons are the measurements behind the judgement, in words (:mod:`bonescan.classify.reasons`).
@@ -56,6 +58,7 @@ __all__ = [
     "LIKELY_METASTASIS",
     "NORMAL_CUTOFF",
     "PROSTHESIS_GAP_MM",
+    "PROSTHESIS_REACH_MM",
     "SYMMETRIC_JOINT_LIKELIHOOD_RATIO",
     "JudgedFinding",
     "judge_findings",
@@ -74,6 +77,8 @@ LABEL_CONFIDENCE = 0.5
 SYMMETRIC_JOINT_LIKELIHOOD_RATIO = 0.25
 COLD_DEFECT_PROBABILITY = 0.3
 PROSTHESIS_GAP_MM = 10.0
+#: A cold spot this near a finding judged prosthesis_related (hot rim or cold core) is part of it.
+PROSTHESIS_REACH_MM = 20.0
 _PROSTHESIS_PROBABILITY = 0.05
 _COLD_REASON = (
     "a photopenic defect in bone is most often a lytic metastasis or myeloma; radiotherapy, a bone "
@@ -220,18 +225,22 @@ def _gap_mm(cold: Spot, hot: Spot) -> float:
     return float(np.sqrt(((a[:, None, :] - b[None, :, :]) ** 2).sum(axis=2)).min())
 
 
-def _beside_hot_uptake(finding: Finding, findings: Sequence[Finding]) -> bool:
+def _beside(finding: Finding, others: Sequence[Finding], gap_mm: float, kind: SpotKind | None) -> bool:
+    """Return whether a spot of ``others`` (of ``kind``, if given; not an organ) lies within ``gap_mm``."""
     for view, cold in finding.spots.items():
-        for other in findings:
-            hot = other.spots.get(view)
-            if hot is None or hot.kind is not SpotKind.HOT or hot.organ is not None:
+        for other in others:
+            near = other.spots.get(view)
+            if near is None or near is cold or near.organ is not None or kind not in (None, near.kind):
                 continue
-            if _gap_mm(cold, hot) <= PROSTHESIS_GAP_MM:
+            if _gap_mm(cold, near) <= gap_mm:
                 return True
     return False
 
 
-def _cold_finding(finding: Finding, findings: Sequence[Finding]) -> JudgedFinding:
+def _cold_finding(
+    finding: Finding, findings: Sequence[Finding], prosthetic: Sequence[Finding]
+) -> JudgedFinding:
+    """Judge a cold finding; ``prosthetic`` holds the findings already judged prosthesis_related."""
     spot = finding.main
     fewer = 1.0 - 1.0 / max(spot.local_contrast, 1.0)
     measured = (
@@ -239,11 +248,26 @@ def _cold_finding(finding: Finding, findings: Sequence[Finding]) -> JudgedFindin
         "or the vertebrae above and below)"
     )
     at_joint = spot.measures.joint_distance_mm <= _JOINT_MM
-    if at_joint and _beside_hot_uptake(finding, findings):
+    beside_hot = at_joint and _beside(finding, findings, PROSTHESIS_GAP_MM, SpotKind.HOT)
+    if beside_hot or _beside(finding, prosthetic, PROSTHESIS_REACH_MM, None):
         reasons = (_PROSTHESIS_REASON, measured, *reasons_for(finding, "prosthesis_related", findings))
         return JudgedFinding(finding, "prosthesis_related", _PROSTHESIS_PROBABILITY, {}, reasons)
     reasons = (measured, _COLD_REASON, *reasons_for(finding, "myeloma_or_lytic", findings))
     return JudgedFinding(finding, "myeloma_or_lytic", COLD_DEFECT_PROBABILITY, {}, reasons)
+
+
+def _cold_findings(
+    cold: Sequence[Finding], findings: Sequence[Finding], judged: Sequence[JudgedFinding]
+) -> dict[int, JudgedFinding]:
+    """Judge the cold findings, by ``id``, until none more joins a prosthesis (pieces of one metal core)."""
+    rims = [item.finding for item in judged if item.label == "prosthesis_related"]
+    joined: list[Finding] = []
+    while True:
+        done = {id(finding): _cold_finding(finding, findings, rims + joined) for finding in cold}
+        now = [item.finding for item in done.values() if item.label == "prosthesis_related"]
+        if len(now) == len(joined):
+            return done
+        joined = now
 
 
 def _patches(findings: Sequence[Finding], size: int, channels: int) -> NDArray[np.float32]:
@@ -274,13 +298,13 @@ def judge_findings(
     scores = chosen.probabilities(
         feature_matrix(findings, view_count), _patches(findings, chosen.patch_px, chosen.patch_channels)
     )
-    judged = []
+    judged: list[JudgedFinding | Finding] = []
     for finding, row in zip(findings, scores, strict=True):
         if finding.main.organ is not None:
             judged.append(_organ_finding(finding))
             continue
         if finding.kind is SpotKind.COLD:
-            judged.append(_cold_finding(finding, findings))
+            judged.append(finding)  # judged below, beside the hot findings' labels
             continue
         probabilities = {name: float(value) for name, value in zip(chosen.classes, row, strict=True)}
         if probabilities[NORMAL] >= NORMAL_CUTOFF:
@@ -291,5 +315,11 @@ def judge_findings(
             judged.append(_symmetric_joint_finding(finding, probabilities, findings))
             continue
         judged.append(_scored(finding, probabilities, findings))
-    logger.info("%d of %d candidate(s) kept as findings", len(judged), len(findings))
-    return [replace(item, number=index) for index, item in enumerate(judged, start=1)]
+    cold = _cold_findings(
+        [item for item in judged if isinstance(item, Finding)],
+        findings,
+        [item for item in judged if isinstance(item, JudgedFinding)],
+    )
+    done = [item if isinstance(item, JudgedFinding) else cold[id(item)] for item in judged]
+    logger.info("%d of %d candidate(s) kept as findings", len(done), len(findings))
+    return [replace(item, number=index) for index, item in enumerate(done, start=1)]

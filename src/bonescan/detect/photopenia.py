@@ -16,9 +16,11 @@ is read from the same view, as a reader does it:
   (:meth:`DefectReference.registered`). The lowest value within the allowance sets the reference far
   below the bone's own level where uptake changes fast across a bone (the iliac wing, the femoral
   neck, the edge of the scapula), and hides defects there.
-* **The spine and the sternum**, which the reflection maps onto themselves: the lower of the medians
-  of the smoothed counts :data:`VERTEBRA_MIN_MM`-:data:`VERTEBRA_MAX_MM` above and below (one or two
-  vertebrae away), each the least value within 2 pixels to the side.
+* **The spine and the sternum**, which the reflection maps onto themselves: the medians of the
+  smoothed counts :data:`VERTEBRA_MIN_MM`-:data:`VERTEBRA_MAX_MM` above and below (one or two
+  vertebrae away) in the same column; their mean when they agree within :data:`VERTEBRA_AGREEMENT`,
+  else the lower (a hot vertebra on one side is not normal bone). The spine is compared one pixel
+  further from its edge than other bone: its edge shifts sideways from one level to the next.
 
 Where neither applies the view is not compared: off bone and within :data:`EDGE_PX` pixels of its
 edge; the face and the limbs below the proximal humerus and femur (their posture differs between the
@@ -51,6 +53,7 @@ __all__ = [
     "POSTURE_SHIFT_MM",
     "SELF_MARGIN_MM",
     "SIDE_BALANCE_MM",
+    "VERTEBRA_AGREEMENT",
     "VERTEBRA_MAX_MM",
     "VERTEBRA_MIN_MM",
     "DefectReference",
@@ -78,6 +81,8 @@ SIDE_BALANCE_MM = 45.0
 SELF_MARGIN_MM = 13.5
 VERTEBRA_MIN_MM = 18.0
 VERTEBRA_MAX_MM = 36.0
+#: The vertebrae above and below agree when neither shows more than this many times the other.
+VERTEBRA_AGREEMENT = 1.3
 _VERTEBRA_SIDE_PX = 2
 EDGE_PX = 2
 _MIN_BAND_BONE_PX = 4
@@ -351,14 +356,15 @@ def _broad_mean(image: NDArray[np.floating], sigma_px: float) -> NDArray[np.floa
 
 
 def _from_vertebrae(smoothed: NDArray[np.float32], spacing_mm: tuple[float, float]) -> NDArray[np.float32]:
-    beside = ndimage.grey_erosion(smoothed, size=(1, 2 * _VERTEBRA_SIDE_PX + 1))
     lowest = max(round(VERTEBRA_MIN_MM / spacing_mm[0]), 1)
     highest = max(round(VERTEBRA_MAX_MM / spacing_mm[0]), lowest)
-    padded = np.pad(beside, ((highest, highest), (0, 0)), mode="edge")
+    padded = np.pad(smoothed, ((highest, highest), (0, 0)), mode="edge")
     rows = smoothed.shape[0]
     above = np.median([padded[highest - d : highest - d + rows] for d in range(lowest, highest + 1)], axis=0)
     below = np.median([padded[highest + d : highest + d + rows] for d in range(lowest, highest + 1)], axis=0)
-    return np.asarray(np.minimum(above, below), dtype=np.float32)
+    lower, higher = np.minimum(above, below), np.maximum(above, below)
+    agree = higher <= VERTEBRA_AGREEMENT * lower
+    return np.asarray(np.where(agree, 0.5 * (above + below), lower), dtype=np.float32)
 
 
 def defect_reference(
@@ -403,7 +409,7 @@ def defect_reference(
     away = np.abs(2 * np.arange(counts.shape[1])[None, :] - midline[:, None]) >= margin
     inner = ndimage.binary_erosion(bone, iterations=EDGE_PX) & _COMPARED[labels]
     by_side = inner & mirror_known & away & ~organ_opposite
-    by_vertebrae = inner & _VERTICAL[labels] & ~by_side
+    by_vertebrae = ndimage.binary_erosion(inner & _VERTICAL[labels] & ~by_side)
     expected = mirrored
     if by_vertebrae.any():
         used = np.nonzero(by_vertebrae.any(axis=0))[0]

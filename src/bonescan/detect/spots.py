@@ -18,13 +18,17 @@ lesion or urine), it lies at most :data:`COLD_FOCAL` times its local ceiling
 bladder lies near it on either side. A place at most :data:`COLD_HOLE` times its local ceiling is a
 clear hole: it may lie opposite a hot spot, and, compared with the other side, that side may be
 brighter than 1.5 times its level (a normal hip or femoral neck is both, beside a femur whose level
-the shaft sets) and, but in the skull, the place may reach :data:`COLD_HOLE_CONTRAST` of it. A spot
+the shaft sets) and, but in the skull, the place may reach :data:`COLD_HOLE_CONTRAST` of it. In the
+spine and sternum, compared with the vertebrae above and below, a place may reach
+:data:`COLD_VERTEBRA_CONTRAST` of them, and they at most :data:`COLD_VERTEBRA_REFERENCE_MAX` times
+the spine's level. A spot
 is kept when its raw counts differ from the expectation by at least :data:`SPOT_Z` standard
 deviations over its whole area and it covers at least :data:`MIN_HOT_PX` (hot) or
 :data:`MIN_COLD_PX` (cold) pixels. The cold thresholds were chosen on training seeds 3401 and 3402,
 the registration on 3605, and the clear hole on 3605 and 3606, with defects of 40-70% cut into their
 scans (``docs/performance.md``): a defect must take about a third of what the other side shows, or,
-when it is a clear hole in its own bone outside the skull, a fifth.
+when it is a clear hole in its own bone outside the skull, a fifth. The vertebral bounds were chosen
+on training seed 3605 with its simulated myeloma and lytic deposits.
 
 Extreme activity away from the bladder (:mod:`bonescan.anatomy.urine`, with a catheter's tube), with
 the hot pixels joined to it, gives no other spot; its pixels at half its peak or more (the bag, not
@@ -65,6 +69,8 @@ __all__ = [
     "COLD_HOLE",
     "COLD_HOLE_CONTRAST",
     "COLD_PIXEL_Z",
+    "COLD_VERTEBRA_CONTRAST",
+    "COLD_VERTEBRA_REFERENCE_MAX",
     "CORE_FRACTION",
     "HOT_CONTRAST",
     "LARGE_RATIO",
@@ -84,6 +90,10 @@ COLD_FOCAL = 0.85
 COLD_HOLE = 0.5
 #: In a clear hole compared with the other side, the counts may reach this share of the reference.
 COLD_HOLE_CONTRAST = 0.8
+#: At most this share of the vertebrae above and below a place in the spine or sternum is cold.
+COLD_VERTEBRA_CONTRAST = 0.75
+#: ... and those vertebrae show at most this many times the spine's normal level (not hot ones).
+COLD_VERTEBRA_REFERENCE_MAX = 1.2
 PIXEL_Z = 3.0
 SPOT_Z = 6.0
 MIN_HOT_PX = 4
@@ -294,17 +304,18 @@ def _cold_allowed(
 ) -> NDArray[np.bool_]:
     """Return where a cold spot may lie whatever the reference: a hole, away from hot spots and urine.
 
-    A hot spot on the other side would make a normal place look cold, so its mirror image is left out,
-    except where the place is a ``clear_hole`` in its own bone (:data:`COLD_HOLE` of the local
-    ceiling): a normal hip or shoulder joint is a hot candidate of its own, and would otherwise hide a
-    defect of the femoral or humeral head and neck opposite it.
+    A hot spot on the other side would make a normal place look cold, so its mirror image is left out
+    where the other side is the reference (the spine, which the vertebrae above and below judge,
+    reflects onto itself), except where the place is a ``clear_hole`` in its own bone
+    (:data:`COLD_HOLE` of the local ceiling): a normal hip or shoulder joint is a hot candidate of its
+    own, and would otherwise hide a defect of the femoral or humeral head and neck opposite it.
     """
     allowed = normal.deficit <= COLD_FOCAL  # a hole in the bone, not a bone that is faint all over
     hot_mask = np.zeros(allowed.shape, dtype=bool)
     for spot in hot:
         hot_mask[spot.rows, spot.columns] = True
     opposite_hot = normal.defect.reflected(ndimage.binary_dilation(hot_mask, iterations=_HOT_MARGIN_PX))
-    allowed &= ~opposite_hot | clear_hole
+    allowed &= ~(opposite_hot & normal.defect.by_side) | clear_hole
     if anatomy.urine is not None:  # urine on either side raises the counts a place is compared with
         near_urine = ndimage.binary_dilation(anatomy.urine, iterations=_URINE_MARGIN_PX)
         allowed &= ~near_urine & ~normal.defect.reflected(near_urine)
@@ -333,10 +344,13 @@ def _below(
 
     A pixel is below when its counts are at most ``ratio_limit`` of the reference (see
     :func:`_cold_bounds`) and :data:`COLD_PIXEL_Z` standard deviations under it; the reference must be
-    at most :data:`_COLD_REFERENCE_MAX` times ``levels``, except where ``any_reference`` is set.
+    at most :data:`_COLD_REFERENCE_MAX` times ``levels`` (the vertebrae above and below, at most
+    :data:`COLD_VERTEBRA_REFERENCE_MAX`: a normal vertebra between two hot ones is not a defect),
+    except where ``any_reference`` is set.
     """
     below = defect.comparable & (defect.ratio <= ratio_limit) & (defect.z >= COLD_PIXEL_Z)
-    return np.asarray(below & ((defect.expected <= _COLD_REFERENCE_MAX * levels) | any_reference))
+    most = np.where(defect.by_side, _COLD_REFERENCE_MAX, COLD_VERTEBRA_REFERENCE_MAX)
+    return np.asarray(below & ((defect.expected <= most * levels) | any_reference))
 
 
 def _cold_bounds(
@@ -354,11 +368,14 @@ def _cold_bounds(
     hot vertebrae a normal one is a hole under the local ceiling, which spans them. The skull keeps
     :data:`COLD_CONTRAST`: its vault, seen face on in both views, is paler in the middle than the rim
     around it all over, so there the ceiling does not tell a defect (the real scan NM1 showed a cold
-    spot in its forehead at 0.8).
+    spot in its forehead at 0.8). Against the vertebrae above and below, the bound is
+    :data:`COLD_VERTEBRA_CONTRAST`: a lesion within one vertebra is narrower than the smoothing's reach.
     """
     clear_hole = normal.deficit <= COLD_HOLE
     by_side = clear_hole & normal.defect.by_side
     limit = np.where(by_side & ~_SKULL_AND_FACE[labels], COLD_HOLE_CONTRAST, COLD_CONTRAST)
+    by_vertebrae = normal.defect.comparable & ~normal.defect.by_side
+    limit = np.where(by_vertebrae, COLD_VERTEBRA_CONTRAST, limit)
     return np.asarray(clear_hole), np.asarray(by_side), np.asarray(limit, dtype=np.float32)
 
 
