@@ -230,7 +230,9 @@ def _beside(finding: Finding, others: Sequence[Finding], gap_mm: float, kind: Sp
     for view, cold in finding.spots.items():
         for other in others:
             near = other.spots.get(view)
-            if near is None or near is cold or near.organ is not None or kind not in (None, near.kind):
+            if near is None or near is cold or near.organ is not None:
+                continue
+            if kind is not None and near.kind is not kind:
                 continue
             if _gap_mm(cold, near) <= gap_mm:
                 return True
@@ -258,14 +260,17 @@ def _cold_finding(
 
 def _cold_findings(
     cold: Sequence[Finding], findings: Sequence[Finding], judged: Sequence[JudgedFinding]
-) -> dict[int, JudgedFinding]:
-    """Judge the cold findings, by ``id``, until none more joins a prosthesis (pieces of one metal core)."""
+) -> list[JudgedFinding]:
+    """Judge the cold findings, in order, until no more of them join a prosthesis.
+
+    A cold piece that joins one may bring the next piece of the same metal core within reach.
+    """
     rims = [item.finding for item in judged if item.label == "prosthesis_related"]
     joined: list[Finding] = []
     while True:
-        done = {id(finding): _cold_finding(finding, findings, rims + joined) for finding in cold}
-        now = [item.finding for item in done.values() if item.label == "prosthesis_related"]
-        if len(now) == len(joined):
+        done = [_cold_finding(finding, findings, rims + joined) for finding in cold]
+        now = [item.finding for item in done if item.label == "prosthesis_related"]
+        if len(now) == len(joined):  # labels only ever turn to prosthesis_related
             return done
         joined = now
 
@@ -315,11 +320,13 @@ def judge_findings(
             judged.append(_symmetric_joint_finding(finding, probabilities, findings))
             continue
         judged.append(_scored(finding, probabilities, findings))
-    cold = _cold_findings(
-        [item for item in judged if isinstance(item, Finding)],
-        findings,
-        [item for item in judged if isinstance(item, JudgedFinding)],
+    cold = iter(
+        _cold_findings(
+            [item for item in judged if isinstance(item, Finding)],
+            findings,
+            [item for item in judged if isinstance(item, JudgedFinding)],
+        )
     )
-    done = [item if isinstance(item, JudgedFinding) else cold[id(item)] for item in judged]
+    done = [item if isinstance(item, JudgedFinding) else next(cold) for item in judged]
     logger.info("%d of %d candidate(s) kept as findings", len(done), len(findings))
     return [replace(item, number=index) for index, item in enumerate(done, start=1)]
