@@ -201,45 +201,40 @@ def test_a_cold_spot_is_reported_as_lytic_or_myeloma_with_the_fixed_probability(
     assert any("fewer counts than the bone there would show" in reason for reason in cold[0].reasons)
 
 
-def test_a_cold_core_in_a_hot_rim_at_a_joint_is_prosthesis_related() -> None:
-    """The hip: pelvis above, femur below, meeting at row 130; a cold core (10%) in a hot rim (3x) there."""
-    labels = _labels()
-    labels[130:200, 100:140] = region("femur_proximal_left").label
-    labels[130:200, 20:60] = region("femur_proximal_right").label
-    core = _disc((136, 120), 5)
-    rim = _disc((136, 120), 9) & ~core
-    expected = np.where(labels > 0, 4.0, 0.0)
-    expected[labels >= region("skull").label] = 40.0
-    expected[core] *= 0.1
-    expected[rim & (labels >= region("skull").label)] *= 3.0
-    counts = np.random.default_rng(5).poisson(expected).astype(np.float32)
-    view = View(ViewName.ANTERIOR, counts, SPACING)
-    anatomy = ViewAnatomy(ViewName.ANTERIOR, labels, labels > 0, Landmarks({}, {}))
-    cold = [item for item in _judged(view, anatomy) if item.finding.kind is SpotKind.COLD]
-    assert [item.label for item in cold] == ["prosthesis_related"]
-    assert cold[0].metastasis_probability < 0.1
+def _hip_cold_findings(*pieces: np.ndarray) -> list:
+    """The hip: pelvis above, femur below, meeting at row 130; a cold core (10%) in a hot rim (3x) there.
 
-
-def test_a_piece_of_a_prosthesis_core_down_the_femur_is_prosthesis_related() -> None:
-    """The hip of the test above, and a second cold piece (10%) down the femoral shaft.
-
-    That piece lies 38 mm from the joint, so the joint rule alone would call it lytic; it lies 18 mm
-    from the core judged prosthesis_related (within 20 mm), so it is part of the prosthesis too.
+    Further cold ``pieces`` (10%) are cut after the rim. Returns the judged cold findings.
     """
     labels = _labels()
     labels[130:200, 100:140] = region("femur_proximal_left").label
     labels[130:200, 20:60] = region("femur_proximal_right").label
     core = _disc((136, 120), 5)
     rim = _disc((136, 120), 9) & ~core
-    stem = _disc((147, 120), 4)
     expected = np.where(labels > 0, 4.0, 0.0)
     expected[labels >= region("skull").label] = 40.0
     expected[rim & (labels >= region("skull").label)] *= 3.0
-    expected[core | stem] *= 0.1
+    expected[np.logical_or.reduce([core, *pieces])] *= 0.1
     counts = np.random.default_rng(5).poisson(expected).astype(np.float32)
     view = View(ViewName.ANTERIOR, counts, SPACING)
     anatomy = ViewAnatomy(ViewName.ANTERIOR, labels, labels > 0, Landmarks({}, {}))
-    cold = [item for item in _judged(view, anatomy) if item.finding.kind is SpotKind.COLD]
+    return [item for item in _judged(view, anatomy) if item.finding.kind is SpotKind.COLD]
+
+
+def test_a_cold_core_in_a_hot_rim_at_a_joint_is_prosthesis_related() -> None:
+    """The hip of :func:`_hip_cold_findings`, its core alone."""
+    cold = _hip_cold_findings()
+    assert [item.label for item in cold] == ["prosthesis_related"]
+    assert cold[0].metastasis_probability < 0.1
+
+
+def test_a_piece_of_a_prosthesis_core_down_the_femur_is_prosthesis_related() -> None:
+    """The hip of :func:`_hip_cold_findings`, and a second cold piece down the femoral shaft.
+
+    That piece lies 38 mm from the joint, so the joint rule alone would call it lytic; it lies 18 mm
+    from the core judged prosthesis_related (within 20 mm), so it is part of the prosthesis too.
+    """
+    cold = _hip_cold_findings(_disc((147, 120), 4))
     assert len(cold) == 2
     assert [item.label for item in cold] == ["prosthesis_related", "prosthesis_related"]
 

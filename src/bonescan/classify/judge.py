@@ -239,40 +239,43 @@ def _beside(finding: Finding, others: Sequence[Finding], gap_mm: float, kind: Sp
     return False
 
 
-def _cold_finding(
-    finding: Finding, findings: Sequence[Finding], prosthetic: Sequence[Finding]
-) -> JudgedFinding:
-    """Judge a cold finding; ``prosthetic`` holds the findings already judged prosthesis_related."""
+def _cold_finding(finding: Finding, findings: Sequence[Finding], prosthesis: bool) -> JudgedFinding:
+    """Judge a cold finding: part of a ``prosthesis`` (:func:`_prosthesis_pieces`), or lytic."""
     spot = finding.main
     fewer = 1.0 - 1.0 / max(spot.local_contrast, 1.0)
     measured = (
         f"{fewer:.0%} fewer counts than the bone there would show (the same place on the other side, "
         "or the vertebrae above and below)"
     )
-    at_joint = spot.measures.joint_distance_mm <= _JOINT_MM
-    beside_hot = at_joint and _beside(finding, findings, PROSTHESIS_GAP_MM, SpotKind.HOT)
-    if beside_hot or _beside(finding, prosthetic, PROSTHESIS_REACH_MM, None):
+    if prosthesis:
         reasons = (_PROSTHESIS_REASON, measured, *reasons_for(finding, "prosthesis_related", findings))
         return JudgedFinding(finding, "prosthesis_related", _PROSTHESIS_PROBABILITY, {}, reasons)
     reasons = (measured, _COLD_REASON, *reasons_for(finding, "myeloma_or_lytic", findings))
     return JudgedFinding(finding, "myeloma_or_lytic", COLD_DEFECT_PROBABILITY, {}, reasons)
 
 
-def _cold_findings(
-    cold: Sequence[Finding], findings: Sequence[Finding], judged: Sequence[JudgedFinding]
-) -> list[JudgedFinding]:
-    """Judge the cold findings, in order, until no more of them join a prosthesis.
+def _prosthesis_pieces(
+    cold: Sequence[Finding], findings: Sequence[Finding], rims: Sequence[Finding]
+) -> list[bool]:
+    """Return, per cold finding, whether it is part of a joint prosthesis's metal core.
 
-    A cold piece that joins one may bring the next piece of the same metal core within reach.
+    A piece at a joint with a hot spot beside it is; so is one within :data:`PROSTHESIS_REACH_MM` of
+    a ``rim`` (a hot finding judged prosthesis_related) or of another piece, grown until no more join.
     """
-    rims = [item.finding for item in judged if item.label == "prosthesis_related"]
-    joined: list[Finding] = []
+    part = [
+        finding.main.measures.joint_distance_mm <= _JOINT_MM
+        and _beside(finding, findings, PROSTHESIS_GAP_MM, SpotKind.HOT)
+        for finding in cold
+    ]
     while True:
-        done = [_cold_finding(finding, findings, rims + joined) for finding in cold]
-        now = [item.finding for item in done if item.label == "prosthesis_related"]
-        if len(now) == len(joined):  # labels only ever turn to prosthesis_related
-            return done
-        joined = now
+        known = [*rims, *(finding for finding, inside in zip(cold, part, strict=True) if inside)]
+        grown = [
+            inside or _beside(finding, known, PROSTHESIS_REACH_MM, None)
+            for finding, inside in zip(cold, part, strict=True)
+        ]
+        if grown == part:
+            return part
+        part = grown
 
 
 def _patches(findings: Sequence[Finding], size: int, channels: int) -> NDArray[np.float32]:
@@ -320,13 +323,16 @@ def judge_findings(
             judged.append(_symmetric_joint_finding(finding, probabilities, findings))
             continue
         judged.append(_scored(finding, probabilities, findings))
-    cold = iter(
-        _cold_findings(
-            [item for item in judged if isinstance(item, Finding)],
-            findings,
-            [item for item in judged if isinstance(item, JudgedFinding)],
-        )
-    )
-    done = [item if isinstance(item, JudgedFinding) else next(cold) for item in judged]
+    cold = [item for item in judged if isinstance(item, Finding)]
+    rims = [
+        item.finding
+        for item in judged
+        if isinstance(item, JudgedFinding) and item.label == "prosthesis_related"
+    ]
+    pieces = iter(_prosthesis_pieces(cold, findings, rims))
+    done = [
+        item if isinstance(item, JudgedFinding) else _cold_finding(item, findings, next(pieces))
+        for item in judged
+    ]
     logger.info("%d of %d candidate(s) kept as findings", len(done), len(findings))
     return [replace(item, number=index) for index, item in enumerate(done, start=1)]

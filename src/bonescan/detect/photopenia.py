@@ -83,7 +83,6 @@ VERTEBRA_MIN_MM = 18.0
 VERTEBRA_MAX_MM = 36.0
 #: The vertebrae above and below agree when neither shows more than this many times the other.
 VERTEBRA_AGREEMENT = 1.3
-_VERTEBRA_SIDE_PX = 2
 EDGE_PX = 2
 _MIN_BAND_BONE_PX = 4
 _COARSE_STEP = 4
@@ -146,6 +145,11 @@ class DefectReference:
     sigma_px: float
     reflection: NDArray[np.float32]
     by_side: NDArray[np.bool_]
+
+    @property
+    def by_vertebrae(self) -> NDArray[np.bool_]:
+        """Where the vertebrae above and below are the reference (the rest of ``comparable``)."""
+        return np.asarray(self.comparable & ~self.by_side)
 
     @cached_property
     def ratio(self) -> NDArray[np.float32]:
@@ -413,7 +417,7 @@ def defect_reference(
     expected = mirrored
     if by_vertebrae.any():
         used = np.nonzero(by_vertebrae.any(axis=0))[0]
-        window = slice(max(int(used[0]) - _VERTEBRA_SIDE_PX, 0), int(used[-1]) + _VERTEBRA_SIDE_PX + 1)
+        window = slice(int(used[0]), int(used[-1]) + 1)  # each column is its own reference
         from_vertebrae = mirrored.copy()
         from_vertebrae[:, window] = _from_vertebrae(smoothed[:, window], spacing_mm)
         expected = np.where(by_vertebrae, from_vertebrae, mirrored)

@@ -21,10 +21,9 @@ brighter than 1.5 times its level (a normal hip or femoral neck is both, beside 
 the shaft sets) and, but in the skull, the place may reach :data:`COLD_HOLE_CONTRAST` of it. In the
 spine and sternum, compared with the vertebrae above and below, a place may reach
 :data:`COLD_VERTEBRA_CONTRAST` of them, and they at most :data:`COLD_VERTEBRA_REFERENCE_MAX` times
-the spine's level. A spot
-is kept when its raw counts differ from the expectation by at least :data:`SPOT_Z` standard
-deviations over its whole area and it covers at least :data:`MIN_HOT_PX` (hot) or
-:data:`MIN_COLD_PX` (cold) pixels. The cold thresholds were chosen on training seeds 3401 and 3402,
+the spine's level. A spot is kept when its raw counts differ from the expectation by at least
+:data:`SPOT_Z` standard deviations over its whole area and it covers at least :data:`MIN_HOT_PX`
+(hot) or :data:`MIN_COLD_PX` (cold) pixels. The cold thresholds were chosen on training seeds 3401 and 3402,
 the registration on 3605, and the clear hole on 3605 and 3606, with defects of 40-70% cut into their
 scans (``docs/performance.md``): a defect must take about a third of what the other side shows, or,
 when it is a clear hole in its own bone outside the skull, a fifth. The vertebral bounds were chosen
@@ -374,8 +373,7 @@ def _cold_bounds(
     clear_hole = normal.deficit <= COLD_HOLE
     by_side = clear_hole & normal.defect.by_side
     limit = np.where(by_side & ~_SKULL_AND_FACE[labels], COLD_HOLE_CONTRAST, COLD_CONTRAST)
-    by_vertebrae = normal.defect.comparable & ~normal.defect.by_side
-    limit = np.where(by_vertebrae, COLD_VERTEBRA_CONTRAST, limit)
+    limit = np.where(normal.defect.by_vertebrae, COLD_VERTEBRA_CONTRAST, limit)
     return np.asarray(clear_hole), np.asarray(by_side), np.asarray(limit, dtype=np.float32)
 
 
