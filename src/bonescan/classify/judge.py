@@ -261,21 +261,24 @@ def _prosthesis_pieces(
 
     A piece at a joint with a hot spot beside it is; so is one within :data:`PROSTHESIS_REACH_MM` of
     a ``rim`` (a hot finding judged prosthesis_related) or of another piece, grown until no more join.
+    Each piece is measured once against each finding that joined since it was last measured.
     """
     part = [
         finding.main.measures.joint_distance_mm <= _JOINT_MM
         and _beside(finding, findings, PROSTHESIS_GAP_MM, SpotKind.HOT)
         for finding in cold
     ]
-    while True:
-        known = [*rims, *(finding for finding, inside in zip(cold, part, strict=True) if inside)]
-        grown = [
-            inside or _beside(finding, known, PROSTHESIS_REACH_MM, None)
-            for finding, inside in zip(cold, part, strict=True)
+    joined = [*rims, *(finding for finding, inside in zip(cold, part, strict=True) if inside)]
+    while joined:
+        newly = [
+            index
+            for index, finding in enumerate(cold)
+            if not part[index] and _beside(finding, joined, PROSTHESIS_REACH_MM, None)
         ]
-        if grown == part:
-            return part
-        part = grown
+        for index in newly:
+            part[index] = True
+        joined = [cold[index] for index in newly]
+    return part
 
 
 def _patches(findings: Sequence[Finding], size: int, channels: int) -> NDArray[np.float32]:

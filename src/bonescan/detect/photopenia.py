@@ -418,9 +418,9 @@ def defect_reference(
     if by_vertebrae.any():
         used = np.nonzero(by_vertebrae.any(axis=0))[0]
         window = slice(int(used[0]), int(used[-1]) + 1)  # each column is its own reference
-        from_vertebrae = mirrored.copy()
-        from_vertebrae[:, window] = _from_vertebrae(smoothed[:, window], spacing_mm)
-        expected = np.where(by_vertebrae, from_vertebrae, mirrored)
+        expected = mirrored.copy()
+        vertebral = _from_vertebrae(smoothed[:, window], spacing_mm)
+        expected[:, window] = np.where(by_vertebrae[:, window], vertebral, mirrored[:, window])
     return DefectReference(
         smoothed=smoothed,
         expected=np.asarray(expected, dtype=np.float32),
