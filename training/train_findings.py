@@ -150,7 +150,13 @@ def extract(out: Path, cohorts: list[Path], workers: int, reading: str = "two-vi
 
 
 def _train_patchnet(
-    x: np.ndarray, patches: np.ndarray, y: np.ndarray, classes: int, epochs: int, seed: int
+    x: np.ndarray,
+    patches: np.ndarray,
+    y: np.ndarray,
+    classes: int,
+    epochs: int,
+    seed: int,
+    weights: np.ndarray | None = None,
 ) -> torch.nn.Module:
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
@@ -162,6 +168,7 @@ def _train_patchnet(
         torch.tensor(y),
         torch.from_numpy(patches),
     )
+    weight = torch.ones(len(y)) if weights is None else torch.tensor(weights, dtype=torch.float32)
     for epoch in range(epochs):
         net.train()
         order = rng.permutation(len(y))
@@ -170,7 +177,10 @@ def _train_patchnet(
             image = images[batch].float()
             if epoch % 2:  # left-right flip: the mirrored channel stays the other side
                 image = torch.flip(image, [3])
-            loss = torch.nn.functional.cross_entropy(net(image, features[batch]), targets[batch])
+            each = torch.nn.functional.cross_entropy(
+                net(image, features[batch]), targets[batch], reduction="none"
+            )
+            loss = (each * weight[batch]).sum() / weight[batch].sum()
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
@@ -199,7 +209,15 @@ def _load_candidates(data: list[Path], keys: tuple[str, ...]) -> dict[str, np.nd
     return {key: np.concatenate([part[key] for part in loaded]) for key in keys}
 
 
-def fit(data: list[Path], epochs: int, seed: int, channels: int = 3, members: int = 1) -> None:
+def fit(
+    data: list[Path],
+    epochs: int,
+    seed: int,
+    channels: int = 3,
+    members: int = 1,
+    second_reader: bool = False,
+    normal_share: float = 1.0,
+) -> None:
     """Fit the finding classifier on the candidates of ``data`` and write it into the package.
 
     ``data``: one or more files written by :func:`extract` (each cohort can be extracted on its own).
@@ -209,6 +227,12 @@ def fit(data: list[Path], epochs: int, seed: int, channels: int = 3, members: in
     ``members``: more than 1 trains that many nets with seeds ``seed``, ``seed + 1``, ... and ships
     their mean probabilities as one network (a calmer classifier: one net's call on a borderline
     finding can turn with its training seed).
+    ``second_reader``: write the network as the shipped classifier's second reader
+    (``second_reader.onnx`` and ``.json``, named in ``findings.json``; it can only lower a malignant
+    probability, :mod:`bonescan.classify.model`) instead of replacing the classifier.
+    ``normal_share``: train on this random share of the normal candidates (about 19 in 20 of all),
+    each weighted by its inverse, so that the expected loss is that of all of them at a fraction of
+    the time.
     """
     import onnx  # noqa: F401  (the export needs it: fail now, not after the training)
 
@@ -218,19 +242,25 @@ def fit(data: list[Path], epochs: int, seed: int, channels: int = 3, members: in
     classes = tuple([NORMAL, *sorted(set(names.tolist()) - {NORMAL})])
     y = np.array([classes.index(name) for name in names])
     mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-6
+    kept = (y != 0) | (np.random.default_rng(seed).random(len(y)) < normal_share)
+    weights = np.where(y[kept] == 0, 1.0 / normal_share, 1.0)
+    logger.info("training on %d of %d candidates", int(kept.sum()), len(y))
     nets = [
-        _train_patchnet((x - mean) / scale, patches, y, len(classes), epochs, seed + k)
+        _train_patchnet(
+            (x[kept] - mean) / scale, patches[kept], y[kept], len(classes), epochs, seed + k, weights
+        )
         for k in range(members)
     ]
     net = nets[0] if members == 1 else Ensemble(nets).eval()
+    name = "second_reader" if second_reader else "findings"
     WEIGHTS.mkdir(parents=True, exist_ok=True)
-    _export_onnx(net, x.shape[1], patches.shape[1], WEIGHTS / "findings.onnx")
+    _export_onnx(net, x.shape[1], patches.shape[1], WEIGHTS / f"{name}.onnx")
     description = {
         "features": list(FEATURE_NAMES),
         "classes": list(classes),
         "mean": mean.tolist(),
         "scale": scale.tolist(),
-        "onnx": "findings.onnx",
+        "onnx": f"{name}.onnx",
         "patch_px": PATCH_PX,
         "patch_channels": int(patches.shape[1]),
         "description": {
@@ -241,10 +271,15 @@ def fit(data: list[Path], epochs: int, seed: int, channels: int = 3, members: in
             "epochs": epochs,
             "seed": seed,
             "members": members,
+            "normal_share": normal_share,
         },
     }
-    (WEIGHTS / "findings.json").write_text(json.dumps(description, indent=1) + "\n")
-    model = load_finding_model(WEIGHTS / "findings.json")
+    (WEIGHTS / f"{name}.json").write_text(json.dumps(description, indent=1) + "\n")
+    if second_reader:
+        first = json.loads((WEIGHTS / "findings.json").read_text())
+        first["second_reader"] = f"{name}.json"
+        (WEIGHTS / "findings.json").write_text(json.dumps(first, indent=1) + "\n")
+    model = load_finding_model(WEIGHTS / f"{name}.json")
     predicted = np.concatenate(
         [
             model.probabilities(x[start : start + 4096], patches[start : start + 4096].astype(np.float32))
@@ -258,16 +293,16 @@ def fit(data: list[Path], epochs: int, seed: int, channels: int = 3, members: in
 def _patient_case(case: Path) -> dict[str, Any]:
     study = load_study(case / "baseline.dcm")
     truth = json.loads((case / "baseline.truth.json").read_text())
-    anatomy, findings, judged = judged_findings(study)
-    raw = bone_scan_index(judged, anatomy).raw_percent
+    anatomy, findings, judged, first = judged_findings(study)
+    first_raw = bone_scan_index(first, anatomy).raw_percent  # the patient model reads the first reader
     references = list(findings.references.values())
     return {
         "case": case.name,
-        "features": patient_features(judged, raw, references).tolist(),
+        "features": patient_features(first, first_raw, references).tolist(),
         "axial_ratio": axial_over_long_bones(references),
         "axial_by_view": {r.view.value: axial_over_long_bones([r]) for r in references},
         "kidney_ratio": kidney_over_bone(references),
-        "raw_bsi": raw,
+        "raw_bsi": bone_scan_index(judged, anatomy).raw_percent,  # calibrated as reported
         "true_bsi": float(truth["bsi"]["value"]),
         "metastatic": truth["patient"]["label"] == "metastatic",
         "super_scan": any(entry["kind"] == "super_scan" for entry in truth["findings"]),
@@ -503,6 +538,12 @@ def main(argv: list[str] | None = None) -> None:
     second.add_argument("--seed", type=int, default=0)
     second.add_argument("--channels", type=int, choices=(3, FINDING_PATCH_CHANNELS), default=3)
     second.add_argument("--members", type=int, default=1, help="nets averaged (seeds seed, seed+1, ...)")
+    second.add_argument("--normal-share", type=float, default=1.0, help="share of normal candidates used")
+    second.add_argument(
+        "--second-reader",
+        action="store_true",
+        help="ship as the classifier's second reader, not in its place",
+    )
     third = stages.add_parser("patient")
     third.add_argument("--workers", type=int, default=2)
     third.add_argument("--penalty", type=float, default=1e-2)
@@ -521,7 +562,15 @@ def main(argv: list[str] | None = None) -> None:
     if args.stage == "extract":
         extract(args.out, args.cohorts, args.workers, args.reading)
     elif args.stage == "fit":
-        fit(args.data, args.epochs, args.seed, args.channels, args.members)
+        fit(
+            args.data,
+            args.epochs,
+            args.seed,
+            args.channels,
+            args.members,
+            args.second_reader,
+            args.normal_share,
+        )
     elif args.stage == "patient":
         fit_patient(args.cohorts, args.workers, args.penalty, args.rows, args.keep_super_scan_rule)
     elif args.stage == "super-scan":

@@ -11,7 +11,7 @@ from bonescan.assessment.impression import impression
 from bonescan.assessment.model import Assessment, PrimaryCancer
 from bonescan.assessment.patient import LIKELY, load_patient_model, patient_features, super_scan_notes
 from bonescan.assessment.pretest import choose_pretest, post_test_probability, scan_likelihood_ratio
-from bonescan.classify.judge import JudgedFinding, judge_findings
+from bonescan.classify.judge import JudgedFinding, judge_readings
 from bonescan.classify.model import FindingModel
 from bonescan.detect import Findings, detect
 from bonescan.detect.grid import grid_notes
@@ -25,12 +25,20 @@ logger = logging.getLogger(__name__)
 
 def judged_findings(
     study: Study, *, network: SkeletonNetwork | None = None, finding_model: FindingModel | None = None
-) -> tuple[Anatomy, Findings, tuple[JudgedFinding, ...]]:
-    """Run the steps before the patient assessment: label the skeleton, detect, judge the findings."""
+) -> tuple[Anatomy, Findings, tuple[JudgedFinding, ...], tuple[JudgedFinding, ...]]:
+    """Run the steps before the patient assessment: label the skeleton, detect, judge the findings.
+
+    Returns the anatomy, the findings, and the findings judged as reported and as the finding
+    classifier's first reader judges them (:func:`~bonescan.classify.judge.judge_readings`).
+    """
     anatomy = segment(study, network=network)
     findings = detect(study, anatomy)
-    judged = judge_findings(findings.findings, finding_model, view_count=len(study.views))
-    return anatomy, findings, tuple(judged)
+    judged, first = judge_readings(findings.findings, finding_model, view_count=len(study.views))
+    return anatomy, findings, tuple(judged), tuple(first)
+
+
+def _likely(judged: tuple[JudgedFinding, ...]) -> int:
+    return sum(1 for item in judged if item.metastasis_probability >= LIKELY)
 
 
 def analyze(
@@ -65,14 +73,16 @@ def analyze(
     """
     cancer = PrimaryCancer(primary)
     pretest = choose_pretest(cancer, pretest_probability)
-    anatomy, findings, judged = judged_findings(study, network=network, finding_model=finding_model)
+    anatomy, findings, judged, first = judged_findings(study, network=network, finding_model=finding_model)
     patient = load_patient_model()
     references = list(findings.references.values())
-    count = sum(1 for item in judged if item.metastasis_probability >= LIKELY)
-    super_scan = patient.is_super_scan(references, count)
+    count = _likely(judged)
+    # The patient model and the super-scan rule were fitted on the first reader's judgements.
+    super_scan = patient.is_super_scan(references, _likely(first))
     diffuse = patient.super_scan_involvement if super_scan else None
     bsi = bone_scan_index(judged, anatomy, patient.bsi_calibration, diffuse)
-    features = patient_features(judged, bsi.raw_percent, references)
+    first_raw = bsi.raw_percent if first is judged else bone_scan_index(first, anatomy).raw_percent
+    features = patient_features(first, first_raw, references)
     model_probability = patient.probability(features, super_scan=super_scan)
     likelihood_ratio = scan_likelihood_ratio(model_probability, patient.training_prevalence)
     probability = (

@@ -45,7 +45,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from bonescan.classify.features import feature_matrix
-from bonescan.classify.model import NORMAL, FindingModel, load_finding_model
+from bonescan.classify.model import MALIGNANT_CLASSES, NORMAL, FindingModel, load_finding_model
 from bonescan.classify.reasons import reasons_for
 from bonescan.detect.model import URINE, Finding, Spot, SpotKind
 from bonescan.detect.patches import finding_patch
@@ -62,6 +62,7 @@ __all__ = [
     "SYMMETRIC_JOINT_LIKELIHOOD_RATIO",
     "JudgedFinding",
     "judge_findings",
+    "judge_readings",
 ]
 
 logger = logging.getLogger(__name__)
@@ -88,7 +89,7 @@ _PROSTHESIS_REASON = (
     "a photopenic defect at a joint beside hot uptake: the metal of a joint prosthesis in the bone "
     "reacting around it"
 )
-_MALIGNANT = ("metastasis", "myeloma_or_lytic")
+_MALIGNANT = MALIGNANT_CLASSES
 # Labels that symmetric joint uptake speaks against: a prosthesis shows on one side, as a cold core in
 # a hot rim, not as like uptake at both joints (and the scan alone cannot tell that one is there).
 _NOT_SYMMETRIC_JOINT_LABELS = (*_MALIGNANT, "indeterminate", "prosthesis_related")
@@ -303,12 +304,41 @@ def judge_findings(
     Returns
     -------
     list of JudgedFinding
-        The findings that are not normal uptake, in the order given.
+        The findings that are not normal uptake, in the order given, as reported (with the second
+        reader's lowering, :mod:`bonescan.classify.model`).
+    """
+    return judge_readings(findings, model, view_count=view_count)[0]
+
+
+def judge_readings(
+    findings: Sequence[Finding], model: FindingModel | None = None, *, view_count: int = 2
+) -> tuple[list[JudgedFinding], list[JudgedFinding]]:
+    """Judge the findings as reported and as the first reader alone reads them.
+
+    The patient model and the super-scan rule were fitted on the first reader's judgements and read
+    those; the report shows the findings as reported. Parameters as :func:`judge_findings`.
+
+    Returns
+    -------
+    reported, first : list of JudgedFinding
+        The same findings (the second reader keeps and drops none), judged on the reported and on the
+        first reader's probabilities; one list twice when the model has no second reader.
     """
     chosen = model or load_finding_model()
-    scores = chosen.probabilities(
+    first, reported = chosen.readings(
         feature_matrix(findings, view_count), _patches(findings, chosen.patch_px, chosen.patch_channels)
     )
+    judged = _judged(findings, chosen.classes, reported)
+    logger.info("%d of %d candidate(s) kept as findings", len(judged), len(findings))
+    if first is reported:
+        return judged, judged
+    return judged, _judged(findings, chosen.classes, first)
+
+
+def _judged(
+    findings: Sequence[Finding], classes: tuple[str, ...], scores: NDArray[np.float64]
+) -> list[JudgedFinding]:
+    """Judge the findings on one row of class probabilities each (in ``classes`` order)."""
     judged: list[JudgedFinding | Finding] = []
     for finding, row in zip(findings, scores, strict=True):
         if finding.main.organ is not None:
@@ -317,7 +347,7 @@ def judge_findings(
         if finding.kind is SpotKind.COLD:
             judged.append(finding)  # judged below, beside the hot findings' labels
             continue
-        probabilities = {name: float(value) for name, value in zip(chosen.classes, row, strict=True)}
+        probabilities = {name: float(value) for name, value in zip(classes, row, strict=True)}
         if probabilities[NORMAL] >= NORMAL_CUTOFF:
             if _focal_joint_uptake(finding):
                 judged.append(_joint_finding(finding, probabilities, findings))
@@ -337,5 +367,4 @@ def judge_findings(
         item if isinstance(item, JudgedFinding) else _cold_finding(item, findings, next(pieces))
         for item in judged
     ]
-    logger.info("%d of %d candidate(s) kept as findings", len(done), len(findings))
     return [replace(item, number=index) for index, item in enumerate(done, start=1)]

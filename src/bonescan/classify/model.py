@@ -9,6 +9,16 @@ standardisation); nothing is downloaded. The class ``normal`` stands for candida
 uptake (a joint, a vertebra next to a disc, the tip of a bone); the others are the labels of
 :data:`FINDING_LABELS`. The reliability of the probabilities on held-out simulated scans is in
 ``docs/performance.md``.
+
+A model may name a **second reader** (``"second_reader"`` in its JSON description): another network,
+trained on a later version of the simulator, that reads every candidate too and can only lower the
+malignant probability (metastasis plus myeloma or lytic lesion), never raise it. Where it gives the
+lower value, that value stands, and the probability it frees goes to the benign abnormal classes in
+the second reader's proportions (a spot it reads as spondylosis becomes degenerative); the normal
+class, which decides whether a candidate is a finding at all, stays the first reader's. So the second
+reader removes false metastases the first reader was never shown (its simulator drew no spondylosis),
+while what the first reader drops or calls benign stays as it was. The patient model, fitted on
+the first reader's judgements, goes on reading those (:func:`~bonescan.classify.judge.judge_readings`).
 """
 
 from __future__ import annotations
@@ -27,9 +37,11 @@ from numpy.typing import NDArray
 from bonescan.classify.features import FEATURE_NAMES
 from bonescan.errors import BonescanError, InputError
 
-__all__ = ["FINDING_LABELS", "NORMAL", "FindingModel", "load_finding_model"]
+__all__ = ["FINDING_LABELS", "MALIGNANT_CLASSES", "NORMAL", "FindingModel", "load_finding_model"]
 
 NORMAL = "normal"
+#: The classes whose probabilities sum to a finding's metastasis probability.
+MALIGNANT_CLASSES: tuple[str, ...] = ("metastasis", "myeloma_or_lytic")
 #: The labels a reported finding can carry.
 FINDING_LABELS: tuple[str, ...] = (
     "metastasis",
@@ -64,6 +76,7 @@ class FindingModel:
     description: dict[str, Any]
     patch_channels: int = 3
     feature_columns: tuple[int, ...] | None = None
+    second_reader: FindingModel | None = None
 
     def probabilities(
         self, features: NDArray[np.float64], patches: NDArray[np.float32]
@@ -78,13 +91,80 @@ class FindingModel:
         patches : ndarray, shape (n, patch_channels, patch_px, patch_px)
             The findings' patches (:func:`~bonescan.detect.patches.finding_patch`, first
             :attr:`patch_channels` channels).
+
+        Returns
+        -------
+        ndarray
+            The reported reading: the first reader's, lowered by the second reader if there is one.
+        """
+        return self.readings(features, patches)[1]
+
+    def readings(
+        self, features: NDArray[np.float64], patches: NDArray[np.float32]
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Return the first reader's class probabilities and the reported ones (see :meth:`probabilities`).
+
+        Without a second reader the two are the same array.
         """
         if features.shape[0] == 0:
-            return np.zeros((0, len(self.classes)))
+            empty = np.zeros((0, len(self.classes)))
+            return empty, empty
         used = features if self.feature_columns is None else features[:, list(self.feature_columns)]
         standard = np.asarray((used - self.mean) / self.scale, dtype=np.float32)
         scores = self.scorer(np.asarray(patches, dtype=np.float32), standard)
-        return _softmax(np.asarray(scores, dtype=np.float64))
+        first = _softmax(np.asarray(scores, dtype=np.float64))
+        if self.second_reader is None:
+            return first, first
+        channels = self.second_reader.patch_channels
+        second = self.second_reader.probabilities(features, patches[:, :channels])
+        return first, lowered_by_second_reader(first, self.classes, second, self.second_reader.classes)
+
+
+def _columns(classes: tuple[str, ...], names: tuple[str, ...]) -> list[int]:
+    return [index for index, name in enumerate(classes) if name in names]
+
+
+def lowered_by_second_reader(
+    first: NDArray[np.float64],
+    classes: tuple[str, ...],
+    second: NDArray[np.float64],
+    second_classes: tuple[str, ...],
+) -> NDArray[np.float64]:
+    """Return ``first`` with its malignant probability lowered to ``second``'s where that is lower.
+
+    Parameters
+    ----------
+    first, second : ndarray, shape (n, len(classes)) and (n, len(second_classes))
+        Class probabilities of the first and the second reader for the same findings.
+    classes, second_classes : tuple of str
+        Their class names.
+
+    Returns
+    -------
+    ndarray
+        ``first``, with the malignant classes of each row scaled down to the second reader's
+        malignant probability where that is lower, and the freed probability spread over the
+        benign abnormal classes in the second reader's proportions (in the first's, where the second
+        gives them none). The normal class is never touched, and no malignant probability rises.
+    """
+    malignant = _columns(classes, MALIGNANT_CLASSES)
+    benign = [name for name in classes if name not in (*MALIGNANT_CLASSES, NORMAL)]
+    first_malignant = first[:, malignant].sum(axis=1)
+    second_malignant = second[:, _columns(second_classes, MALIGNANT_CLASSES)].sum(axis=1)
+    lowered = np.minimum(first_malignant, second_malignant)
+    result = first.copy()
+    result[:, malignant] *= (lowered / np.maximum(first_malignant, 1e-12))[:, None]
+    own = first[:, [classes.index(name) for name in benign]]
+    shares = np.column_stack(
+        [
+            second[:, second_classes.index(name)] if name in second_classes else 0.0 * own[:, k]
+            for k, name in enumerate(benign)
+        ]
+    )
+    shares = np.where(shares.sum(axis=1, keepdims=True) > 1e-9, shares, own + 1e-12)
+    spread = shares / shares.sum(axis=1, keepdims=True)
+    result[:, [classes.index(name) for name in benign]] += (first_malignant - lowered)[:, None] * spread
+    return result
 
 
 def _onnx_scorer(path: Path) -> _Scorer:
@@ -119,6 +199,7 @@ def _from_json(document: dict[str, Any], folder: Path, source: str) -> FindingMo
     weights = folder / str(document["onnx"])
     if not weights.is_file():
         raise BonescanError(f"{weights}: the finding classifier is missing from this installation")
+    second = document.get("second_reader")
     return FindingModel(
         classes=tuple(document["classes"]),
         mean=np.asarray(document["mean"], dtype=np.float64),
@@ -128,6 +209,7 @@ def _from_json(document: dict[str, Any], folder: Path, source: str) -> FindingMo
         description=dict(document.get("description", {})),
         patch_channels=int(document.get("patch_channels", 3)),
         feature_columns=columns,
+        second_reader=None if second is None else _from_file(folder / str(second)),
     )
 
 
@@ -143,7 +225,10 @@ def load_finding_model(path: str | Path | None = None) -> FindingModel:
     """Load the finding classifier: the one shipped with bonescan, or the description at ``path``."""
     if path is None:
         return _shipped()
-    source = Path(path)
+    return _from_file(Path(path))
+
+
+def _from_file(source: Path) -> FindingModel:
     try:
         document = json.loads(source.read_text())
     except (OSError, ValueError) as error:
