@@ -325,14 +325,27 @@ def judge_readings(
         first reader's probabilities; one list twice when the model has no second reader.
     """
     chosen = model or load_finding_model()
-    first, reported = chosen.readings(
-        feature_matrix(findings, view_count), _patches(findings, chosen.patch_px, chosen.patch_channels)
+    features = feature_matrix(findings, view_count)
+    patches = _patches(findings, chosen.patch_px, chosen.patch_channels)
+    first = chosen.first_reading(features, patches)
+    normal = chosen.classes.index(NORMAL)
+    consulted = np.array(
+        [_reported_from_scores(finding, row[normal]) for finding, row in zip(findings, first, strict=True)],
+        dtype=bool,
     )
+    reported = chosen.second_reading(first, features, patches, consulted)
     judged = _judged(findings, chosen.classes, reported)
     logger.info("%d of %d candidate(s) kept as findings", len(judged), len(findings))
-    if first is reported:
+    if reported is first:
         return judged, judged
     return judged, _judged(findings, chosen.classes, first)
+
+
+def _reported_from_scores(finding: Finding, normal: float) -> bool:
+    """Return whether a finding is judged on the classifier's probabilities (see :func:`_judged`)."""
+    if finding.main.organ is not None or finding.kind is SpotKind.COLD:
+        return False
+    return normal < NORMAL_CUTOFF or _focal_joint_uptake(finding)
 
 
 def _judged(

@@ -95,29 +95,56 @@ class FindingModel:
         Returns
         -------
         ndarray
-            The reported reading: the first reader's, lowered by the second reader if there is one.
+            The reported reading: the first reader's (:meth:`first_reading`), lowered by the second
+            reader if there is one (:meth:`second_reading`).
         """
-        return self.readings(features, patches)[1]
+        return self.second_reading(self.first_reading(features, patches), features, patches)
 
-    def readings(
+    def first_reading(
         self, features: NDArray[np.float64], patches: NDArray[np.float32]
-    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """Return the first reader's class probabilities and the reported ones (see :meth:`probabilities`).
-
-        Without a second reader the two are the same array.
-        """
+    ) -> NDArray[np.float64]:
+        """Return this network's own class probabilities, without its second reader."""
         if features.shape[0] == 0:
-            empty = np.zeros((0, len(self.classes)))
-            return empty, empty
+            return np.zeros((0, len(self.classes)))
         used = features if self.feature_columns is None else features[:, list(self.feature_columns)]
         standard = np.asarray((used - self.mean) / self.scale, dtype=np.float32)
         scores = self.scorer(np.asarray(patches, dtype=np.float32), standard)
-        first = _softmax(np.asarray(scores, dtype=np.float64))
-        if self.second_reader is None:
-            return first, first
+        return _softmax(np.asarray(scores, dtype=np.float64))
+
+    def second_reading(
+        self,
+        first: NDArray[np.float64],
+        features: NDArray[np.float64],
+        patches: NDArray[np.float32],
+        consulted: NDArray[np.bool_] | None = None,
+    ) -> NDArray[np.float64]:
+        """Return ``first`` lowered by the second reader (:func:`lowered_by_second_reader`).
+
+        Parameters
+        ----------
+        first : ndarray
+            :meth:`first_reading` of the same findings.
+        features, patches : ndarray
+            As :meth:`probabilities`.
+        consulted : ndarray of bool, optional
+            The rows the second reader reads (all by default); the others keep the first reading
+            (the findings that are dropped as normal uptake need no second opinion).
+
+        Returns
+        -------
+        ndarray
+            ``first`` itself when there is no second reader or no row is consulted, else a new array.
+        """
+        rows = np.ones(len(first), dtype=bool) if consulted is None else np.asarray(consulted, dtype=bool)
+        if self.second_reader is None or not rows.any():
+            return first
         channels = self.second_reader.patch_channels
-        second = self.second_reader.probabilities(features, patches[:, :channels])
-        return first, lowered_by_second_reader(first, self.classes, second, self.second_reader.classes)
+        second = self.second_reader.first_reading(features[rows], patches[rows][:, :channels])
+        lowered = first.copy()
+        lowered[rows] = lowered_by_second_reader(
+            first[rows], self.classes, second, self.second_reader.classes
+        )
+        return lowered
 
 
 def _columns(classes: tuple[str, ...], names: tuple[str, ...]) -> list[int]:
