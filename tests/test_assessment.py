@@ -18,6 +18,7 @@ from bonescan.anatomy.landmarks import Landmarks
 from bonescan.anatomy.model import Anatomy, ViewAnatomy
 from bonescan.assessment import PrimaryCancer, analyze, result_document
 from bonescan.assessment.impression import impression, probability_words
+from bonescan.assessment.model import Pretest
 from bonescan.assessment.patient import PatientModel, load_patient_model, patient_features
 from bonescan.classify.judge import JudgedFinding
 from bonescan.cli import cli
@@ -600,3 +601,22 @@ def test_a_finding_model_trained_on_fewer_features_reads_its_own_columns(tmp_pat
     (tmp_path / "findings.json").write_text(json.dumps(document))
     with pytest.raises(InputError, match="no_such_feature"):
         load_finding_model(tmp_path / "findings.json")
+
+
+def test_impression_says_why_the_patient_probability_is_likely_when_no_focus_is() -> None:
+    """A lumbar spot judged degenerative at 0.3 in a patient read at 0.8: the impression names it as
+    weighed together, not "no evidence"; at 0.4 it does not, nor when a pre-test probability of 0.9
+    alone (the scan lowering it) makes the patient likely."""
+    spot = _spot(ViewName.POSTERIOR, np.array([12]), np.array([8]))
+    spine = _judged({ViewName.POSTERIOR: spot}, 0.3, "degenerative")
+    text = impression([spine], 0.8, 0.1, False, PrimaryCancer.UNKNOWN)
+    assert text.startswith(
+        "No single focus is more likely than not a metastasis, but the findings together (in the lumbar "
+        "spine) make skeletal metastases likely at the patient level"
+    )
+    assert "No scintigraphic evidence" not in text
+    low = impression([spine], 0.4, 0.1, False, PrimaryCancer.UNKNOWN)
+    assert low.startswith("No scintigraphic evidence of skeletal metastases.")
+    prior = Pretest(0.9, "the user")
+    lowered = impression([spine], 0.6, 0.1, False, PrimaryCancer.OTHER, prior)
+    assert lowered.startswith("No scintigraphic evidence of skeletal metastases.")

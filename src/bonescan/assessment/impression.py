@@ -65,6 +65,36 @@ def _malignant_sentence(likely: Sequence[JudgedFinding]) -> str:
     return f"{len(likely)} {kinds} in the {regions}, suspicious for skeletal metastases."
 
 
+def _scan_raised_the_odds(probability: float, pretest: Pretest | None) -> bool:
+    """Whether the patient probability is likely and higher than the scan started from."""
+    return probability >= LIKELY and (pretest is None or probability > pretest.probability)
+
+
+def _weighed_together(benign: Sequence[JudgedFinding]) -> list[JudgedFinding]:
+    """Return the hot bone findings under the likely threshold, most suspicious first."""
+    hot = [
+        item
+        for item in benign
+        if item.finding.kind.value == "hot" and item.label not in ("physiological", "artefact")
+    ]
+    return sorted(hot, key=lambda item: -item.metastasis_probability)
+
+
+def _together_sentence(weighed: Sequence[JudgedFinding]) -> str:
+    """Say why the patient probability is likely when no single focus is.
+
+    The patient model weighs the pattern of all the findings (and reads them as the finding
+    classifier's first network judged them), so it can call metastases likely where each focus, as
+    reported, is more likely benign.
+    """
+    regions = _listing([_place(item) for item in weighed][:4])
+    return (
+        f"No single focus is more likely than not a metastasis, but the findings together (in the "
+        f"{regions}) make skeletal metastases likely at the patient level: they deserve review, and "
+        "correlation with radiographs, CT or MRI is advised."
+    )
+
+
 def _cold_sentence(cold: Sequence[JudgedFinding]) -> str | None:
     """Name photopenic defects that are not counted as likely metastases (a reader still checks them)."""
     if not cold:
@@ -111,8 +141,11 @@ def impression(
             "function and serum biochemistry is advised."
         )
     defects = [item for item in benign if item.label == "myeloma_or_lytic"]
+    weighed = _weighed_together(benign) if _scan_raised_the_odds(probability, pretest) else []
     if likely:
         sentences.append(_malignant_sentence(likely))
+    elif weighed and not super_scan:
+        sentences.append(_together_sentence(weighed))
     elif not super_scan:
         sentences.append(
             "No focus of increased uptake suspicious for skeletal metastases."

@@ -13,15 +13,19 @@
    :data:`JOINT_CONTRAST` times the bone around it) and asymmetric (at least :data:`JOINT_ASYMMETRY`
    times the same place on the other side) is reported as **degenerative** even when the classifier
    calls it normal, because such uptake is real and its commonest cause is degenerative joint disease.
-   A second reader's rule: a hot spot at a joint whose mirror place on the other side takes up about as
+   Another reader's rule: a hot spot at a joint whose mirror place on the other side takes up about as
    much tracer (within :data:`JOINT_ASYMMETRY` either way) is symmetric joint uptake, most often
    degenerative: its odds of being a metastasis are multiplied by
    :data:`SYMMETRIC_JOINT_LIKELIHOOD_RATIO`, and a malignant, indeterminate or prosthesis-related
    label becomes **degenerative** when the probability falls under :data:`LIKELY_METASTASIS` (a
    prosthesis shows on one side, not as like uptake at both joints).
-3. The ``metastasis_probability`` is the classifier's probability of a metastasis. The label is the
-   most probable abnormal class; when that class holds less than :data:`LABEL_CONFIDENCE` of the
-   abnormal probability, the label is ``indeterminate``.
+3. The ``metastasis_probability`` is the classifier's probability of a metastasis (or a lytic lesion
+   or myeloma), lowered where the classifier's second network reads less (its second reader,
+   :mod:`bonescan.classify.model`; it reads only the candidates judged on the classifier's
+   probabilities). :func:`judge_readings` also gives the findings as the first network alone judges
+   them, which the patient model reads. The label is the most probable abnormal class; when that
+   class holds less than :data:`LABEL_CONFIDENCE` of the abnormal probability, the label is
+   ``indeterminate``.
 4. A cold spot (a photopenic defect: the bone there shows at most 0.65 times what the same place on
    the other side, or the vertebrae above and below, show; :mod:`bonescan.detect.photopenia`) is not
    scored by the classifier, which was trained on candidates of another kind. It is
