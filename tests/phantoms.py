@@ -10,6 +10,9 @@ from datetime import datetime
 
 import numpy as np
 
+from bonescan.classify.features import FEATURE_NAMES
+from bonescan.classify.model import FindingModel
+from bonescan.detect.model import Spot, SpotKind, SpotMeasures
 from bonescan.study import (
     PatientIdentity,
     PatientInfo,
@@ -71,4 +74,44 @@ def make_study(seed: int = 0, views: tuple[ViewName, ...] = tuple(ViewName), **k
             acquisition_time=ACQUIRED,
         ),
         identity=PatientIdentity(name="Test^Phantom", patient_id=f"PH{seed:03d}"),
+    )
+
+
+def hot_spot(view: ViewName, rows: np.ndarray, columns: np.ndarray, region: str = "lumbar_spine") -> Spot:
+    """Return a hot spot on the given pixels (1 mm pixels), 2.5 times normal bone, away from joints."""
+    return Spot(
+        view=view,
+        kind=SpotKind.HOT,
+        rows=rows,
+        columns=columns,
+        region=region,
+        area_mm2=float(rows.size),
+        peak_ratio=3.0,
+        mean_ratio=2.5,
+        significance=20.0,
+        bone_fraction=1.0,
+        normal_ratio=2.5,
+        local_contrast=2.5,
+        broad_contrast=2.5,
+        relative_row=0.4,
+        measures=SpotMeasures(2.0, 100.0, 1.0, 0.25),
+        pixel_spacing_mm=(1.0, 1.0),
+    )
+
+
+def fixed_finding_model(
+    probabilities: dict[str, float], second_reader: FindingModel | None = None
+) -> FindingModel:
+    """Return a finding classifier that gives every finding the same class ``probabilities``."""
+    classes = tuple(probabilities)
+    logits = np.log(np.array([probabilities[name] for name in classes]))
+    width = len(FEATURE_NAMES)
+    return FindingModel(
+        classes,
+        np.zeros(width),
+        np.ones(width),
+        lambda patches, features: np.tile(logits, (len(features), 1)),
+        32,
+        {},
+        second_reader=second_reader,
     )

@@ -29,27 +29,7 @@ from bonescan.detect.spots import _half_maximum_core
 from bonescan.quantify import bone_scan_index
 from bonescan.regions import mass_fraction, region
 from bonescan.study import ViewName
-
-
-def _spot(view: ViewName, rows: np.ndarray, columns: np.ndarray, name: str = "lumbar_spine") -> Spot:
-    return Spot(
-        view=view,
-        kind=SpotKind.HOT,
-        rows=rows,
-        columns=columns,
-        region=name,
-        area_mm2=float(rows.size),
-        peak_ratio=3.0,
-        mean_ratio=2.5,
-        significance=20.0,
-        bone_fraction=1.0,
-        normal_ratio=2.5,
-        local_contrast=2.5,
-        broad_contrast=2.5,
-        relative_row=0.4,
-        measures=SpotMeasures(2.0, 100.0, 1.0, 0.25),
-        pixel_spacing_mm=(1.0, 1.0),
-    )
+from tests.phantoms import fixed_finding_model, hot_spot
 
 
 def _judged(spots: dict[ViewName, Spot], probability: float, label: str = "metastasis") -> JudgedFinding:
@@ -65,7 +45,7 @@ def _anatomy() -> Anatomy:
 def test_bsi_is_mass_fraction_times_involved_share() -> None:
     """25 of the 100 lumbar pixels in a certain metastasis: BSI = 100 * mass_fraction * 0.25."""
     rows, columns = np.mgrid[10:15, 5:10]
-    spot = _spot(ViewName.POSTERIOR, rows.ravel(), columns.ravel())
+    spot = hot_spot(ViewName.POSTERIOR, rows.ravel(), columns.ravel())
     bsi = bone_scan_index([_judged({ViewName.POSTERIOR: spot}, 1.0)], _anatomy())
     assert bsi.involvement == {"lumbar_spine": 0.25}
     assert bsi.percent == pytest.approx(100 * mass_fraction("lumbar_spine") * 0.25)
@@ -76,7 +56,7 @@ def test_bsi_counts_the_core_of_a_spot_only() -> None:
     rows, columns = np.mgrid[10:15, 5:10]
     core = np.zeros(25, dtype=bool)
     core[:10] = True
-    spot = replace(_spot(ViewName.POSTERIOR, rows.ravel(), columns.ravel()), core=core)
+    spot = replace(hot_spot(ViewName.POSTERIOR, rows.ravel(), columns.ravel()), core=core)
     bsi = bone_scan_index([_judged({ViewName.POSTERIOR: spot}, 1.0)], _anatomy())
     assert bsi.involvement == {"lumbar_spine": 0.1}
 
@@ -92,7 +72,7 @@ def test_half_maximum_core_keeps_pixels_with_half_the_peak_excess() -> None:
 def test_bsi_weights_by_probability_and_ignores_artefacts() -> None:
     """A spot at probability 0.4 counts for 40% of its area; an artefact counts for nothing."""
     rows, columns = np.mgrid[10:15, 5:10]
-    spot = _spot(ViewName.POSTERIOR, rows.ravel(), columns.ravel())
+    spot = hot_spot(ViewName.POSTERIOR, rows.ravel(), columns.ravel())
     half = bone_scan_index([_judged({ViewName.POSTERIOR: spot}, 0.4)], _anatomy(), calibration=2.0)
     assert half.raw_percent == pytest.approx(100 * mass_fraction("lumbar_spine") * 0.25 * 0.4)
     assert half.percent == pytest.approx(2.0 * half.raw_percent)
@@ -101,7 +81,7 @@ def test_bsi_weights_by_probability_and_ignores_artefacts() -> None:
 
 
 def test_impression_names_a_solitary_spot_and_its_caveat() -> None:
-    spot = _spot(ViewName.POSTERIOR, np.array([12]), np.array([8]))
+    spot = hot_spot(ViewName.POSTERIOR, np.array([12]), np.array([8]))
     text = impression([_judged({ViewName.POSTERIOR: spot}, 0.8)], 0.55, 0.4, False, PrimaryCancer.PROSTATE)
     assert "solitary" in text and "lumbar spine" in text and "0.55 (intermediate)" in text
     clear = impression([], 0.03, 0.0, False, PrimaryCancer.UNKNOWN)
@@ -129,7 +109,7 @@ def test_impression_warns_that_lytic_metastases_of_renal_and_thyroid_cancer_can_
 def test_impression_names_a_photopenic_defect_below_the_likely_threshold() -> None:
     """A cold spot judged myeloma or lytic at 0.3 is not a likely metastasis but is named for checking."""
     spot = replace(
-        _spot(ViewName.POSTERIOR, np.array([12]), np.array([8]), "pelvis_left"), kind=SpotKind.COLD
+        hot_spot(ViewName.POSTERIOR, np.array([12]), np.array([8]), "pelvis_left"), kind=SpotKind.COLD
     )
     cold = _judged({ViewName.POSTERIOR: spot}, 0.3, "myeloma_or_lytic")
     text = impression([cold], 0.2, 0.1, False, PrimaryCancer.UNKNOWN)
@@ -143,9 +123,9 @@ def test_impression_names_a_photopenic_defect_below_the_likely_threshold() -> No
 
 def test_patient_features_leave_out_cold_spots() -> None:
     """The patient model was fitted without cold spots: adding one changes no feature."""
-    hot = _judged({ViewName.POSTERIOR: _spot(ViewName.POSTERIOR, np.array([12]), np.array([8]))}, 0.8)
+    hot = _judged({ViewName.POSTERIOR: hot_spot(ViewName.POSTERIOR, np.array([12]), np.array([8]))}, 0.8)
     spot = replace(
-        _spot(ViewName.POSTERIOR, np.array([30]), np.array([8]), "pelvis_left"), kind=SpotKind.COLD
+        hot_spot(ViewName.POSTERIOR, np.array([30]), np.array([8]), "pelvis_left"), kind=SpotKind.COLD
     )
     cold = replace(_judged({ViewName.POSTERIOR: spot}, 0.3, "myeloma_or_lytic"), number=2)
     alone = patient_features([hot], 0.2, [])
@@ -332,23 +312,6 @@ def test_a_research_png_pair_is_analysed_with_a_warning(metastatic_case: Path, t
     assert 0.0 <= document["patient"]["metastasis_probability"] <= 1.0
 
 
-def _fixed_model(probabilities: dict[str, float]):  # a classifier that always says the same
-    from bonescan.classify.features import FEATURE_NAMES
-    from bonescan.classify.model import FindingModel
-
-    classes = tuple(probabilities)
-    logits = np.log(np.array([probabilities[name] for name in classes]))
-    width = len(FEATURE_NAMES)
-    return FindingModel(
-        classes,
-        np.zeros(width),
-        np.ones(width),
-        lambda patches, features: np.tile(logits, (len(features), 1)),
-        32,
-        {},
-    )
-
-
 _METASTASIS = {"normal": 0.1, "metastasis": 0.6, "degenerative": 0.3}
 _PROSTHESIS = {"normal": 0.1, "metastasis": 0.2, "prosthesis_related": 0.7}
 
@@ -370,9 +333,9 @@ def test_symmetric_joint_uptake_lowers_the_odds_of_a_metastasis(
 
     assert SYMMETRIC_JOINT_LIKELIHOOD_RATIO == 0.25
     distance = 5.0 if joint else 100.0
-    spot = _spot(ViewName.ANTERIOR, np.arange(10), np.arange(10), "femur_distal_left")
+    spot = hot_spot(ViewName.ANTERIOR, np.arange(10), np.arange(10), "femur_distal_left")
     spot = Spot(**{**spot.__dict__, "measures": SpotMeasures(reference_ratio, distance, 1.0, 0.05, joint)})
-    model = _fixed_model(scores)
+    model = fixed_finding_model(scores)
     (judged,) = judge_findings([Finding(1, {ViewName.ANTERIOR: spot})], model)
     assert judged.label == label
     assert judged.metastasis_probability == pytest.approx(probability)
@@ -383,13 +346,13 @@ def test_probably_normal_candidates_are_dropped_even_when_a_metastasis_is_possib
     0.2-0.4 was tried on held-out seed 7116 and lowered the lesion and patient figures."""
     from bonescan.classify.judge import NORMAL_CUTOFF, judge_findings
 
-    spot = _spot(ViewName.ANTERIOR, np.arange(10), np.arange(10), "femur_distal_left")
+    spot = hot_spot(ViewName.ANTERIOR, np.arange(10), np.arange(10), "femur_distal_left")
     spot = Spot(**{**spot.__dict__, "measures": SpotMeasures(1.1, 100.0, 1.0, 0.05, None)})
     finding = Finding(1, {ViewName.ANTERIOR: spot})
     probably_normal = {"normal": NORMAL_CUTOFF + 0.02, "metastasis": 0.98 - NORMAL_CUTOFF}  # 0.62, 0.38
-    assert judge_findings([finding], _fixed_model(probably_normal)) == []
+    assert judge_findings([finding], fixed_finding_model(probably_normal)) == []
     maybe_normal = {"normal": NORMAL_CUTOFF - 0.05, "metastasis": 1.05 - NORMAL_CUTOFF}
-    (kept,) = judge_findings([finding], _fixed_model(maybe_normal))
+    (kept,) = judge_findings([finding], fixed_finding_model(maybe_normal))
     assert kept.label == "metastasis"
     assert kept.metastasis_probability == pytest.approx(0.45)
 
@@ -555,7 +518,7 @@ def test_the_classifier_is_told_whether_the_study_has_one_view_or_two() -> None:
     """Seen in one view only means another thing when the study has only one."""
     from bonescan.classify.features import FEATURE_NAMES, feature_matrix
 
-    spot = _spot(ViewName.ANTERIOR, np.arange(10), np.arange(10), "femur_distal_left")
+    spot = hot_spot(ViewName.ANTERIOR, np.arange(10), np.arange(10), "femur_distal_left")
     findings = [Finding(1, {ViewName.ANTERIOR: spot})]
     column = FEATURE_NAMES.index("one_view_study")
     one, two = feature_matrix(findings, view_count=1), feature_matrix(findings, view_count=2)
@@ -607,7 +570,7 @@ def test_impression_says_why_the_patient_probability_is_likely_when_no_focus_is(
     """A lumbar spot judged degenerative at 0.3 in a patient read at 0.8: the impression names it as
     weighed together, not "no evidence"; at 0.4 it does not, nor when a pre-test probability of 0.9
     alone (the scan lowering it) makes the patient likely."""
-    spot = _spot(ViewName.POSTERIOR, np.array([12]), np.array([8]))
+    spot = hot_spot(ViewName.POSTERIOR, np.array([12]), np.array([8]))
     spine = _judged({ViewName.POSTERIOR: spot}, 0.3, "degenerative")
     text = impression([spine], 0.8, 0.1, False, PrimaryCancer.UNKNOWN)
     assert text.startswith(

@@ -13,7 +13,8 @@ import pytest
 
 from bonescan.classify.features import FEATURE_NAMES
 from bonescan.classify.model import FindingModel, load_finding_model, lowered_by_second_reader
-from bonescan.detect.model import Finding, Spot, SpotKind, SpotMeasures, ViewName
+from bonescan.detect.model import Finding, ViewName
+from tests.phantoms import fixed_finding_model, hot_spot
 
 FIRST = ("normal", "degenerative", "fracture", "metastasis")
 SECOND = ("normal", "degenerative", "fracture", "metastasis", "myeloma_or_lytic")
@@ -39,40 +40,12 @@ def test_no_benign_opinion_of_the_second_reader_spreads_in_the_first_readers_pro
 
 
 def _fixed(classes: tuple[str, ...], values: list[float], second: FindingModel | None = None) -> FindingModel:
-    logits = np.log(np.array(values))
-    width = len(FEATURE_NAMES)
-    return FindingModel(
-        classes,
-        np.zeros(width),
-        np.ones(width),
-        lambda patches, features: np.tile(logits, (len(features), 1)),
-        32,
-        {},
-        second_reader=second,
-    )
+    return fixed_finding_model(dict(zip(classes, values, strict=True)), second)
 
 
 def _spine_finding() -> Finding:
     rows, columns = np.arange(200, 206).repeat(3), np.tile(np.arange(120, 123), 6)
-    spot = Spot(
-        view=ViewName.POSTERIOR,
-        kind=SpotKind.HOT,
-        rows=rows,
-        columns=columns,
-        region="lumbar_spine",
-        area_mm2=float(rows.size) * 2.26**2,
-        peak_ratio=2.4,
-        mean_ratio=2.0,
-        significance=15.0,
-        bone_fraction=1.0,
-        normal_ratio=2.0,
-        local_contrast=2.2,
-        broad_contrast=2.2,
-        relative_row=0.4,
-        measures=SpotMeasures(2.0, 100.0, 1.0, 0.25),
-        pixel_spacing_mm=(2.26, 2.26),
-    )
-    return Finding(1, {ViewName.POSTERIOR: spot})
+    return Finding(1, {ViewName.POSTERIOR: hot_spot(ViewName.POSTERIOR, rows, columns)})
 
 
 def test_a_spot_the_second_reader_calls_degenerative_is_judged_degenerative() -> None:

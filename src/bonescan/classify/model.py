@@ -11,8 +11,8 @@ uptake (a joint, a vertebra next to a disc, the tip of a bone); the others are t
 ``docs/performance.md``.
 
 A model may name a **second reader** (``"second_reader"`` in its JSON description): another network,
-trained on a later version of the simulator, that reads every candidate too and can only lower the
-malignant probability (metastasis plus myeloma or lytic lesion), never raise it. Where it gives the
+trained on a later version of the simulator, that reads the candidates the first keeps and can only
+lower the malignant probability (metastasis plus myeloma or lytic lesion), never raise it. Where it gives the
 lower value, that value stands, and the probability it frees goes to the benign abnormal classes in
 the second reader's proportions (a spot it reads as spondylosis becomes degenerative); the normal
 class, which decides whether a candidate is a finding at all, stays the first reader's. So the second
