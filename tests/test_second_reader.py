@@ -57,6 +57,7 @@ def test_a_spot_the_second_reader_calls_degenerative_is_judged_degenerative() ->
     assert judged.label == "degenerative"
     assert judged.metastasis_probability == pytest.approx(0.15)
     assert judged.probabilities["normal"] == pytest.approx(0.05)
+    assert "metastasis probability 0.85 lowered to 0.15" in judged.reasons[-1]
     (alone,) = judge_findings([_spine_finding()], _fixed(FIRST, [0.05, 0.05, 0.05, 0.85]))
     assert alone.label == "metastasis" and alone.metastasis_probability == pytest.approx(0.85)
 
@@ -69,6 +70,7 @@ def test_the_second_reader_keeps_no_candidate_the_first_drops() -> None:
     assert judge_findings([_spine_finding()], first) == []
     (kept,) = judge_findings([_spine_finding()], _fixed(FIRST, [0.3, 0.1, 0.05, 0.55], second))
     assert kept.metastasis_probability == pytest.approx(0.55)
+    assert not any("lowered" in reason for reason in kept.reasons)
 
 
 def test_a_model_description_names_its_second_reader(tmp_path: Path) -> None:

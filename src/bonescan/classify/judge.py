@@ -63,6 +63,7 @@ __all__ = [
     "NORMAL_CUTOFF",
     "PROSTHESIS_GAP_MM",
     "PROSTHESIS_REACH_MM",
+    "SECOND_OPINION_SHOWN",
     "SYMMETRIC_JOINT_LIKELIHOOD_RATIO",
     "JudgedFinding",
     "judge_findings",
@@ -72,6 +73,8 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 NORMAL_CUTOFF = 0.6
+#: A lowering by the second reader of at least this much is named among a finding's reasons.
+SECOND_OPINION_SHOWN = 0.05
 #: More likely than not: under it, symmetric joint uptake takes the label degenerative.
 LIKELY_METASTASIS = 0.5
 JOINT_CONTRAST = 1.8
@@ -342,7 +345,25 @@ def judge_readings(
     logger.info("%d of %d candidate(s) kept as findings", len(judged), len(findings))
     if reported is first:
         return judged, judged
-    return judged, _judged(findings, chosen.classes, first)
+    first_judged = _judged(findings, chosen.classes, first)
+    return [_with_second_opinion(*pair) for pair in zip(judged, first_judged, strict=True)], first_judged
+
+
+def _with_second_opinion(reported: JudgedFinding, first: JudgedFinding) -> JudgedFinding:
+    """Add a reason when the second reader lowered the metastasis probability noticeably.
+
+    By at least :data:`SECOND_OPINION_SHOWN`: the patient model weighs the first reading, and the
+    reason lets a reader see why the two differ.
+    """
+    if first.metastasis_probability - reported.metastasis_probability < SECOND_OPINION_SHOWN:
+        return reported
+    reason = (
+        "a second network, trained on scans that also show spondylosis and other benign uptake, reads "
+        f"it as less likely malignant: metastasis probability {first.metastasis_probability:.2f} "
+        f"lowered to {reported.metastasis_probability:.2f} (the patient-level probability weighs the "
+        "first reading)"
+    )
+    return replace(reported, reasons=(*reported.reasons, reason))
 
 
 def _reported_from_scores(finding: Finding, normal: float) -> bool:
