@@ -80,9 +80,18 @@ _METHOD = (
     (
         "Classification",
         "a small neural network, trained on simulated scans, looks at the image around each finding "
-        "together with its measurements and gives it a label and a calibrated probability of "
-        "metastasis; activity in the kidneys and bladder is labelled physiological. The reasons in the "
-        "findings table are the measurements behind each judgement.",
+        "together with its measurements and gives it a label and a probability of metastasis; a second "
+        "network, trained on simulated scans that also show spondylosis, may lower that probability "
+        "(never raise it), and the findings table says where it did. Activity in the kidneys and "
+        "bladder is labelled physiological. The reasons in the findings table are the measurements "
+        "behind each judgement. The probabilities were calibrated on simulated scans only.",
+    ),
+    (
+        "Patient-level probability",
+        "a logistic model over the pattern of the findings (their number and probabilities as the "
+        "first network read them, axial spread, a solitary spot, the raw extent, bone over soft tissue "
+        "and axial over long-bone uptake), combined with the pre-test probability of the primary cancer "
+        "given; it can be likely when no single finding is.",
     ),
     (
         "Bone Scan Index",
