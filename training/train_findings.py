@@ -229,7 +229,8 @@ def fit(
     finding can turn with its training seed).
     ``second_reader``: write the network as the shipped classifier's second reader
     (``second_reader.onnx`` and ``.json``, named in ``findings.json``; it can only lower a malignant
-    probability, :mod:`bonescan.classify.model`) instead of replacing the classifier.
+    probability, :mod:`bonescan.classify.model`) instead of replacing the classifier. A replaced
+    classifier keeps the second reader that the shipped ``findings.json`` names.
     ``normal_share``: train on this random share of the normal candidates (about 19 in 20 of all),
     each weighted by its inverse, so that the expected loss is that of all of them at a fraction of
     the time.
@@ -274,6 +275,11 @@ def fit(
             "normal_share": normal_share,
         },
     }
+    shipped = WEIGHTS / "findings.json"
+    linked = json.loads(shipped.read_text()).get("second_reader") if shipped.is_file() else None
+    if linked and not second_reader:  # a retrained first reader keeps the second reader beside it
+        description["second_reader"] = linked
+        logger.info("the classifier keeps its second reader, %s", linked)
     (WEIGHTS / f"{name}.json").write_text(json.dumps(description, indent=1) + "\n")
     if second_reader:
         first = json.loads((WEIGHTS / "findings.json").read_text())
@@ -282,7 +288,7 @@ def fit(
     model = load_finding_model(WEIGHTS / f"{name}.json")
     predicted = np.concatenate(
         [
-            model.probabilities(x[start : start + 4096], patches[start : start + 4096].astype(np.float32))
+            model.first_reading(x[start : start + 4096], patches[start : start + 4096].astype(np.float32))
             for start in range(0, len(y), 4096)
         ]
     )
