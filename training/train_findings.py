@@ -480,6 +480,39 @@ def fit_patient(
     _write_patient_model(model, rows, "patient-rows.json")
 
 
+def recalibrate_patient(cohorts: list[Path], workers: int, rows_file: Path | None = None) -> None:
+    """Recalibrate the shipped patient model on ``cohorts``: ``sigmoid(a * score + b)`` (Platt).
+
+    The score is the shipped logistic score; ``a`` and ``b`` are fitted without a penalty on the
+    patients without a super scan (theirs has its floor) and folded into the weights and the bias, so
+    the ranking of patients does not change. With ``rows_file`` (the ``recalibration-rows.json`` of an
+    earlier run on the same cohorts, or any patient rows with ``features``, ``metastatic`` and
+    ``super_scan``) the analysis is not run again.
+    """
+    rows = [row for row in _patient_rows(cohorts, workers, rows_file) if not row["super_scan"]]
+    shipped = load_patient_model()
+    features = np.array([row["features"] for row in rows])
+    y = np.array([row["metastatic"] for row in rows], dtype=float)
+    score = ((features - shipped.mean) / shipped.scale) @ shipped.weights + shipped.bias
+    (slope,), offset = _fit_logistic(score[:, None], y, 0.0)
+    description = dict(shipped.description)
+    description["recalibrated"] = {
+        "trained_on": [str(c) for c in cohorts],
+        "patients_without_super_scan": len(rows),
+        "metastatic": int(y.sum()),
+        "slope": float(slope),
+        "offset": float(offset),
+    }
+    logger.info("patient score recalibrated: %.3f * score %+.3f", slope, offset)
+    replaced = dataclasses.replace(
+        shipped,
+        weights=shipped.weights * slope,
+        bias=float(shipped.bias * slope + offset),
+        description=description,
+    )
+    _write_patient_model(replaced, rows, "recalibration-rows.json")
+
+
 def refit_super_scan_rule(cohorts: list[Path], workers: int, rows_file: Path | None = None) -> None:
     """Refit only the super-scan rule of the shipped patient model on ``cohorts`` (more super scans).
 
@@ -560,6 +593,10 @@ def main(argv: list[str] | None = None) -> None:
     fourth.add_argument("--workers", type=int, default=2)
     fourth.add_argument("--rows", type=Path, help="reuse the super-scan-rows.json of an earlier run")
     fourth.add_argument("cohorts", type=Path, nargs="+")
+    sixth = stages.add_parser("recalibrate")
+    sixth.add_argument("--workers", type=int, default=2)
+    sixth.add_argument("--rows", type=Path, help="reuse patient rows of an earlier run")
+    sixth.add_argument("cohorts", type=Path, nargs="+")
     fifth = stages.add_parser("view-scale")
     fifth.add_argument("--workers", type=int, default=2)
     fifth.add_argument("--rows", type=Path, help="reuse the view-scale-rows.json of an earlier run")
@@ -579,6 +616,8 @@ def main(argv: list[str] | None = None) -> None:
         )
     elif args.stage == "patient":
         fit_patient(args.cohorts, args.workers, args.penalty, args.rows, args.keep_super_scan_rule)
+    elif args.stage == "recalibrate":
+        recalibrate_patient(args.cohorts, args.workers, args.rows)
     elif args.stage == "super-scan":
         refit_super_scan_rule(args.cohorts, args.workers, args.rows)
     else:
