@@ -91,7 +91,7 @@ _METHOD = (
         "a logistic model over the pattern of the findings (their number and probabilities as the "
         "first network read them, axial spread, a solitary spot, the raw extent, bone over soft tissue "
         "and axial over long-bone uptake), combined with the pre-test probability of the primary cancer "
-        "given; it can be likely when no single finding is.",
+        "given, and calibrated on simulated patients; it can be likely when no single finding is.",
     ),
     (
         "Bone Scan Index",
