@@ -276,15 +276,14 @@ def fit(
         },
     }
     shipped = WEIGHTS / "findings.json"
-    linked = json.loads(shipped.read_text()).get("second_reader") if shipped.is_file() else None
-    if linked and not second_reader:  # a retrained first reader keeps the second reader beside it
-        description["second_reader"] = linked
-        logger.info("the classifier keeps its second reader, %s", linked)
-    (WEIGHTS / f"{name}.json").write_text(json.dumps(description, indent=1) + "\n")
+    first = json.loads(shipped.read_text()) if shipped.is_file() else {}
     if second_reader:
-        first = json.loads((WEIGHTS / "findings.json").read_text())
         first["second_reader"] = f"{name}.json"
-        (WEIGHTS / "findings.json").write_text(json.dumps(first, indent=1) + "\n")
+        shipped.write_text(json.dumps(first, indent=1) + "\n")
+    elif "second_reader" in first:  # a retrained first reader keeps the second reader beside it
+        description["second_reader"] = first["second_reader"]
+        logger.info("the classifier keeps its second reader, %s", first["second_reader"])
+    (WEIGHTS / f"{name}.json").write_text(json.dumps(description, indent=1) + "\n")
     model = load_finding_model(WEIGHTS / f"{name}.json")
     predicted = np.concatenate(
         [
@@ -300,15 +299,16 @@ def _patient_case(case: Path) -> dict[str, Any]:
     study = load_study(case / "baseline.dcm")
     truth = json.loads((case / "baseline.truth.json").read_text())
     anatomy, findings, judged, first = judged_findings(study)
-    first_raw = bone_scan_index(first, anatomy).raw_percent  # the patient model reads the first reader
+    raw = bone_scan_index(judged, anatomy).raw_percent
+    first_raw = raw if first is judged else bone_scan_index(first, anatomy).raw_percent
     references = list(findings.references.values())
     return {
         "case": case.name,
-        "features": patient_features(first, first_raw, references).tolist(),
+        "features": patient_features(first, first_raw, references).tolist(),  # as the model reads
         "axial_ratio": axial_over_long_bones(references),
         "axial_by_view": {r.view.value: axial_over_long_bones([r]) for r in references},
         "kidney_ratio": kidney_over_bone(references),
-        "raw_bsi": bone_scan_index(judged, anatomy).raw_percent,  # calibrated as reported
+        "raw_bsi": raw,  # calibrated as reported
         "true_bsi": float(truth["bsi"]["value"]),
         "metastatic": truth["patient"]["label"] == "metastatic",
         "super_scan": any(entry["kind"] == "super_scan" for entry in truth["findings"]),
@@ -493,8 +493,7 @@ def recalibrate_patient(cohorts: list[Path], workers: int, rows_file: Path | Non
     shipped = load_patient_model()
     features = np.array([row["features"] for row in rows])
     y = np.array([row["metastatic"] for row in rows], dtype=float)
-    score = ((features - shipped.mean) / shipped.scale) @ shipped.weights + shipped.bias
-    (slope,), offset = _fit_logistic(score[:, None], y, 0.0)
+    (slope,), offset = _fit_logistic(shipped.score(features)[:, None], y, 0.0)
     description = dict(shipped.description)
     description["recalibrated"] = {
         "trained_on": [str(c) for c in cohorts],

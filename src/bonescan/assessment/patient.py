@@ -223,9 +223,12 @@ class PatientModel:
 
         With ``super_scan`` (the super-scan rule fired) it is at least :attr:`super_scan_probability`.
         """
-        score = float(((features - self.mean) / self.scale) @ self.weights + self.bias)
-        probability = 1.0 / (1.0 + math.exp(-score))
+        probability = 1.0 / (1.0 + math.exp(-float(self.score(features))))
         return max(probability, self.super_scan_probability) if super_scan else probability
+
+    def score(self, features: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Return the logistic score (log-odds) of one feature vector, or of each row of a matrix."""
+        return np.asarray(((features - self.mean) / self.scale) @ self.weights + self.bias)
 
     @property
     def training_prevalence(self) -> float:

@@ -366,11 +366,14 @@ def _with_second_opinion(reported: JudgedFinding, first: JudgedFinding) -> Judge
     return replace(reported, reasons=(*reported.reasons, reason))
 
 
+def _kept(finding: Finding, normal: float) -> bool:
+    """Return whether a hot candidate outside the organs is kept: not normal uptake, or focal at a joint."""
+    return normal < NORMAL_CUTOFF or _focal_joint_uptake(finding)
+
+
 def _reported_from_scores(finding: Finding, normal: float) -> bool:
     """Return whether a finding is judged on the classifier's probabilities (see :func:`_judged`)."""
-    if finding.main.organ is not None or finding.kind is SpotKind.COLD:
-        return False
-    return normal < NORMAL_CUTOFF or _focal_joint_uptake(finding)
+    return finding.main.organ is None and finding.kind is not SpotKind.COLD and _kept(finding, normal)
 
 
 def _judged(
@@ -386,14 +389,14 @@ def _judged(
             judged.append(finding)  # judged below, beside the hot findings' labels
             continue
         probabilities = {name: float(value) for name, value in zip(classes, row, strict=True)}
+        if not _kept(finding, probabilities[NORMAL]):
+            continue  # normal uptake
         if probabilities[NORMAL] >= NORMAL_CUTOFF:
-            if _focal_joint_uptake(finding):
-                judged.append(_joint_finding(finding, probabilities, findings))
-            continue
-        if _symmetric_joint_uptake(finding):
+            judged.append(_joint_finding(finding, probabilities, findings))
+        elif _symmetric_joint_uptake(finding):
             judged.append(_symmetric_joint_finding(finding, probabilities, findings))
-            continue
-        judged.append(_scored(finding, probabilities, findings))
+        else:
+            judged.append(_scored(finding, probabilities, findings))
     cold = [item for item in judged if isinstance(item, Finding)]
     rims = [
         item.finding

@@ -184,8 +184,8 @@ def lowered_by_second_reader(
     own = first[:, [classes.index(name) for name in benign]]
     shares = np.column_stack(
         [
-            second[:, second_classes.index(name)] if name in second_classes else 0.0 * own[:, k]
-            for k, name in enumerate(benign)
+            second[:, second_classes.index(name)] if name in second_classes else np.zeros(len(first))
+            for name in benign
         ]
     )
     shares = np.where(shares.sum(axis=1, keepdims=True) > 1e-9, shares, own + 1e-12)
