@@ -19,7 +19,7 @@ from bonescan.anatomy.model import Anatomy, ViewAnatomy
 from bonescan.assessment import PrimaryCancer, analyze, result_document
 from bonescan.assessment.impression import impression, probability_words
 from bonescan.assessment.model import Pretest
-from bonescan.assessment.patient import PatientModel, load_patient_model, patient_features
+from bonescan.assessment.patient import PATIENT_FEATURES, PatientModel, load_patient_model, patient_features
 from bonescan.classify.judge import JudgedFinding
 from bonescan.cli import cli
 from bonescan.detect.measure import SpotMeasures
@@ -381,6 +381,25 @@ def test_super_scan_rule_sets_a_floor_on_the_patient_probability() -> None:
     assert model.probability(few_findings, super_scan=True) == pytest.approx(0.8)
     many_findings = np.array([math.log(19.0), 0.0])  # 0.95: above the floor, kept
     assert model.probability(many_findings, super_scan=True) == pytest.approx(0.95)
+
+
+def test_the_score_weighs_how_much_the_second_reader_lowered_three_features() -> None:
+    """Drops are the first reading minus the reported one over the feature's scale, for the summed and
+    highest probability and the likely count; a study the second reader leaves alone reads as before."""
+    model = replace(
+        _patient_model(),
+        mean=np.zeros(len(PATIENT_FEATURES)),
+        scale=np.full(len(PATIENT_FEATURES), 2.0),
+        weights=np.eye(len(PATIENT_FEATURES))[0],
+        second_reader_weights=np.array([-1.0, -0.5, -2.0]),
+    )
+    first = np.array([2.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0])
+    reported = np.array([1.0, 0.5, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0])  # the axial count is not weighed
+    assert model.second_reader_drops(first, reported).tolist() == [0.5, 0.25, 0.0]
+    assert float(model.score(first)) == pytest.approx(1.0)
+    assert float(model.score(first, first)) == pytest.approx(1.0)
+    assert float(model.score(first, reported)) == pytest.approx(1.0 - 0.5 - 0.125)
+    assert model.probability(first, reported=reported) == pytest.approx(1.0 / (1.0 + math.exp(-0.375)))
 
 
 def _reference(view: ViewName, axial: float, kidneys: float | None) -> UptakeReference:

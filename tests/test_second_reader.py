@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import shutil
 from dataclasses import replace
 from importlib import resources
@@ -98,24 +99,38 @@ def _first_reader_alone() -> FindingModel:
     return replace(shipped, second_reader=None)
 
 
-def test_the_patient_probability_is_the_first_readers_while_the_findings_are_lowered(
+def _logit(probability: float) -> float:
+    return math.log(probability / (1.0 - probability))
+
+
+def test_the_patient_probability_moves_by_the_weighed_drops_of_the_second_reader(
     metastatic_case: Path,
 ) -> None:
-    """The patient model was fitted on the first reader's judgements: reading the same study with the
-    first reader alone gives the same patient probability and super-scan call, while no reported
-    finding's metastasis probability is above the first reader's."""
+    """The patient model reads the first reader's judgements and weighs how much the second reader
+    lowered three of their features: reading the same study with the first reader alone changes the
+    patient log-odds by exactly the weighted drops (the pre-test probability shifts both alike), keeps
+    the super-scan call and the findings, and no reported finding is above the first reader's."""
     from bonescan.assessment import analyze
+    from bonescan.assessment.patient import load_patient_model, patient_features
     from bonescan.io import load_study
 
     study = load_study(metastatic_case / "baseline.dcm")
     both = analyze(study, primary="prostate")
     alone = analyze(study, primary="prostate", finding_model=_first_reader_alone())
-    assert both.metastasis_probability == pytest.approx(alone.metastasis_probability, abs=1e-12)
-    assert both.super_scan == alone.super_scan
+    assert not both.super_scan and not alone.super_scan
     assert [item.finding.number for item in both.judged] == [item.finding.number for item in alone.judged]
     lowered = [
         reported.metastasis_probability - first.metastasis_probability
         for reported, first in zip(both.judged, alone.judged, strict=True)
     ]
     assert max(lowered) <= 1e-12
+    assert min(lowered) < 0.0, "the fixture has a finding the second reader lowers"
+    model = load_patient_model()
+    references = list(both.findings.references.values())
+    drops = model.second_reader_drops(
+        patient_features(alone.judged, 0.0, references), patient_features(both.judged, 0.0, references)
+    )
+    shift = _logit(both.metastasis_probability) - _logit(alone.metastasis_probability)
+    assert shift == pytest.approx(float(drops @ model.second_reader_weights), abs=1e-9)
+    assert shift < 0.0, "what the second reader lowers makes the patient less likely"
     assert both.hotspot_count <= alone.hotspot_count

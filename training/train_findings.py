@@ -9,6 +9,8 @@ Usage (from the repository root)::
     python training/train_findings.py patient .cache/v2/train-3002
     python training/train_findings.py super-scan .cache/v2/train-3002 .cache/v3/train-3007
     python training/train_findings.py view-scale .cache/v8/train-3605 .cache/v8/train-3606
+    python training/train_findings.py recalibrate .cache/v9/train-3610 .cache/v9/train-3611
+    python training/train_findings.py second-reader-weights .cache/v9/train-3610 .cache/v9/train-3611
 
 Seeds 3001-3099 are for training only. ``extract`` runs bonescan's own anatomy and detection on every
 baseline scan and labels each candidate finding with the class of the truth finding it shows
@@ -21,7 +23,9 @@ patient-level model, the BSI calibration and the super-scan rule (``weights/pati
 ``super-scan`` refits the super-scan rule alone on more cohorts (super scans are rare: about 1.6% of
 simulated patients), keeping the rest of the shipped patient model. ``view-scale`` sets the factor
 that reads a study of the posterior view alone on the super-scan rule's two-view scale, keeping the
-rest.
+rest. ``recalibrate`` refits the probability's slope and offset on the shipped score (Platt);
+``second-reader-weights`` fits them again beside the weights of how much the second reader lowered
+three patient features.
 """
 
 from __future__ import annotations
@@ -305,6 +309,7 @@ def _patient_case(case: Path) -> dict[str, Any]:
     return {
         "case": case.name,
         "features": patient_features(first, first_raw, references).tolist(),  # as the model reads
+        "reported_features": patient_features(judged, raw, references).tolist(),
         "axial_ratio": axial_over_long_bones(references),
         "axial_by_view": {r.view.value: axial_over_long_bones([r]) for r in references},
         "kidney_ratio": kidney_over_bone(references),
@@ -315,7 +320,8 @@ def _patient_case(case: Path) -> dict[str, Any]:
     }
 
 
-def _fit_logistic(x: np.ndarray, y: np.ndarray, penalty: float) -> tuple[np.ndarray, float]:
+def _fit_logistic(x: np.ndarray, y: np.ndarray, penalty: float | np.ndarray) -> tuple[np.ndarray, float]:
+    """Return the weights and bias of an L2-penalised logistic regression (``penalty`` per column or one)."""
     from scipy import optimize
 
     def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
@@ -324,7 +330,7 @@ def _fit_logistic(x: np.ndarray, y: np.ndarray, penalty: float) -> tuple[np.ndar
         eps = 1e-9
         value = (
             -np.mean(y * np.log(p + eps) + (1 - y) * np.log(1 - p + eps))
-            + 0.5 * penalty * (theta[:-1] ** 2).sum()
+            + 0.5 * (penalty * theta[:-1] ** 2).sum()
         )
         grad = np.concatenate([x.T @ (p - y) / len(y) + penalty * theta[:-1], [np.mean(p - y)]])
         return float(value), grad
@@ -512,6 +518,48 @@ def recalibrate_patient(cohorts: list[Path], workers: int, rows_file: Path | Non
     _write_patient_model(replaced, rows, "recalibration-rows.json")
 
 
+def fit_second_reader_weights(
+    cohorts: list[Path], workers: int, penalty: float, rows_file: Path | None = None
+) -> None:
+    """Fit the weights of the second reader's drops, with the shipped score recalibrated beside them.
+
+    ``logit = a * score + b + w . drops`` (:meth:`PatientModel.second_reader_drops`), fitted on the
+    patients without a super scan of ``cohorts`` (theirs has its floor): ``a`` and ``b`` without a
+    penalty, ``w`` with L2 ``penalty``. ``a`` and ``b`` are folded into the weights and the bias, so
+    a study the second reader leaves alone keeps the shipped ranking. With ``rows_file`` (the
+    ``second-reader-rows.json`` of an earlier run on the same cohorts) the analysis is not run again.
+    """
+    rows = [row for row in _patient_rows(cohorts, workers, rows_file) if not row["super_scan"]]
+    shipped = load_patient_model()
+    features = np.array([row["features"] for row in rows])
+    reported = np.array([row["reported_features"] for row in rows])
+    y = np.array([row["metastatic"] for row in rows], dtype=float)
+    drops = shipped.second_reader_drops(features, reported)
+    columns = np.column_stack([shipped.score(features), drops])
+    penalties = np.array([0.0] + [penalty] * drops.shape[1])
+    coefficients, offset = _fit_logistic(columns, y, penalties)
+    slope, weights = float(coefficients[0]), coefficients[1:]
+    description = dict(shipped.description)
+    description["second_reader_weights"] = {
+        "trained_on": [str(c) for c in cohorts],
+        "patients_without_super_scan": len(rows),
+        "metastatic": int(y.sum()),
+        "lowered_by_second_reader": int((drops.sum(axis=1) > 0).sum()),
+        "l2_penalty": penalty,
+        "slope": slope,
+        "offset": float(offset),
+    }
+    logger.info("patient score: %.3f * score %+.3f + %s . drops", slope, offset, np.round(weights, 3))
+    replaced = dataclasses.replace(
+        shipped,
+        weights=shipped.weights * slope,
+        bias=float(shipped.bias * slope + offset),
+        second_reader_weights=weights,
+        description=description,
+    )
+    _write_patient_model(replaced, rows, "second-reader-rows.json")
+
+
 def refit_super_scan_rule(cohorts: list[Path], workers: int, rows_file: Path | None = None) -> None:
     """Refit only the super-scan rule of the shipped patient model on ``cohorts`` (more super scans).
 
@@ -596,6 +644,11 @@ def main(argv: list[str] | None = None) -> None:
     sixth.add_argument("--workers", type=int, default=2)
     sixth.add_argument("--rows", type=Path, help="reuse patient rows of an earlier run")
     sixth.add_argument("cohorts", type=Path, nargs="+")
+    seventh = stages.add_parser("second-reader-weights")
+    seventh.add_argument("--workers", type=int, default=2)
+    seventh.add_argument("--penalty", type=float, default=1e-2)
+    seventh.add_argument("--rows", type=Path, help="reuse the second-reader-rows.json of an earlier run")
+    seventh.add_argument("cohorts", type=Path, nargs="+")
     fifth = stages.add_parser("view-scale")
     fifth.add_argument("--workers", type=int, default=2)
     fifth.add_argument("--rows", type=Path, help="reuse the view-scale-rows.json of an earlier run")
@@ -617,6 +670,8 @@ def main(argv: list[str] | None = None) -> None:
         fit_patient(args.cohorts, args.workers, args.penalty, args.rows, args.keep_super_scan_rule)
     elif args.stage == "recalibrate":
         recalibrate_patient(args.cohorts, args.workers, args.rows)
+    elif args.stage == "second-reader-weights":
+        fit_second_reader_weights(args.cohorts, args.workers, args.penalty, args.rows)
     elif args.stage == "super-scan":
         refit_super_scan_rule(args.cohorts, args.workers, args.rows)
     else:

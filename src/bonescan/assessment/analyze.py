@@ -77,13 +77,15 @@ def analyze(
     patient = load_patient_model()
     references = list(findings.references.values())
     count = _likely(judged)
-    # The patient model and the super-scan rule were fitted on the first reader's judgements.
+    # The patient model and the super-scan rule were fitted on the first reader's judgements; the
+    # model also weighs how much the second reader lowered them.
     super_scan = patient.is_super_scan(references, _likely(first))
     diffuse = patient.super_scan_involvement if super_scan else None
     bsi = bone_scan_index(judged, anatomy, patient.bsi_calibration, diffuse)
     first_raw = bsi.raw_percent if first is judged else bone_scan_index(first, anatomy).raw_percent
     features = patient_features(first, first_raw, references)
-    model_probability = patient.probability(features, super_scan=super_scan)
+    reported = patient_features(judged, bsi.raw_percent, references)
+    model_probability = patient.probability(features, reported=reported, super_scan=super_scan)
     likelihood_ratio = scan_likelihood_ratio(model_probability, patient.training_prevalence)
     probability = (
         post_test_probability(likelihood_ratio, pretest.probability) if pretest else model_probability

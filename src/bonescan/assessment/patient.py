@@ -6,6 +6,10 @@ spot often has another cause), the raw Bone Scan Index, and two signs of a super
 normal bone to soft tissue and the uptake of the axial skeleton over the long bones. The weights are
 fitted on simulated patients by ``training/train_findings.py patient`` and shipped in
 ``bonescan/classify/weights/patient.json`` together with the BSI calibration and the super-scan rule.
+The features are the first reader's (the finding classifier without its second reader: the model was
+fitted on them); the score adds how much the second reader lowered three of them
+(:data:`LOWERED_FEATURES`, weights fitted by ``train_findings.py second-reader-weights``), so that a
+study whose likely findings the second reader doubts reads lower.
 Cold spots (photopenic defects, judged by a fixed rule: :mod:`bonescan.classify.judge`) are left out
 of the features: the model was fitted on findings without them. The impression names them, and the
 BSI counts them.
@@ -39,7 +43,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -56,6 +60,7 @@ from bonescan.study import QualityCheck, Severity, ViewName
 __all__ = [
     "FAINT_ANTERIOR_KIDNEYS",
     "KIDNEY_FLOOR",
+    "LOWERED_FEATURES",
     "PATIENT_FEATURES",
     "SIGN_MARGIN",
     "PatientModel",
@@ -79,6 +84,10 @@ PATIENT_FEATURES: tuple[str, ...] = (
     "log_bone_to_soft_tissue",
     "log_axial_over_long_bones",
 )
+#: The features whose lowering by the second reader the model weighs (:meth:`PatientModel.score`).
+LOWERED_FEATURES: tuple[str, ...] = ("log_total_probability", "max_probability", "log_likely_count")
+_LOWERED = np.array([PATIENT_FEATURES.index(name) for name in LOWERED_FEATURES])
+_NO_SECOND_READER = np.zeros(len(LOWERED_FEATURES))
 LIKELY = 0.5
 #: Kidneys fainter than this share of normal bone's activity count as this share (not seen at all).
 KIDNEY_FLOOR = 0.05
@@ -217,18 +226,48 @@ class PatientModel:
     super_scan_min_axial: float = 0.0
     super_scan_max_kidney: float = math.inf
     posterior_axial_scale: float = 1.0
+    second_reader_weights: NDArray[np.float64] = field(default_factory=lambda: _NO_SECOND_READER.copy())
 
-    def probability(self, features: NDArray[np.float64], *, super_scan: bool = False) -> float:
+    def probability(
+        self,
+        features: NDArray[np.float64],
+        *,
+        reported: NDArray[np.float64] | None = None,
+        super_scan: bool = False,
+    ) -> float:
         """Return the patient-level metastasis probability for one feature vector.
 
-        With ``super_scan`` (the super-scan rule fired) it is at least :attr:`super_scan_probability`.
+        ``features`` are the first reader's; ``reported``, the same features of the reported (second)
+        reading (:meth:`score`). With ``super_scan`` (the super-scan rule fired) it is at least
+        :attr:`super_scan_probability`.
         """
-        probability = 1.0 / (1.0 + math.exp(-float(self.score(features))))
+        probability = 1.0 / (1.0 + math.exp(-float(self.score(features, reported))))
         return max(probability, self.super_scan_probability) if super_scan else probability
 
-    def score(self, features: NDArray[np.float64]) -> NDArray[np.float64]:
-        """Return the logistic score (log-odds) of one feature vector, or of each row of a matrix."""
-        return np.asarray(((features - self.mean) / self.scale) @ self.weights + self.bias)
+    def score(
+        self, features: NDArray[np.float64], reported: NDArray[np.float64] | None = None
+    ) -> NDArray[np.float64]:
+        """Return the logistic score (log-odds) of one feature vector, or of each row of a matrix.
+
+        With ``reported`` (the features of the reported reading, row for row), the score adds
+        :attr:`second_reader_weights` times :meth:`second_reader_drops`: a study the second reader
+        leaves alone reads as without it.
+        """
+        score = ((features - self.mean) / self.scale) @ self.weights + self.bias
+        if reported is not None:
+            score = score + self.second_reader_drops(features, reported) @ self.second_reader_weights
+        return np.asarray(score)
+
+    def second_reader_drops(
+        self, features: NDArray[np.float64], reported: NDArray[np.float64]
+    ) -> NDArray[np.float64]:
+        """Return how much the second reader lowered each of :data:`LOWERED_FEATURES`, in standard units.
+
+        The first reader's feature minus the reported one, over the feature's training scale: zero
+        or more, since the second reader only lowers a finding's malignant probability.
+        """
+        drops = (features[..., _LOWERED] - reported[..., _LOWERED]) / self.scale[_LOWERED]
+        return np.asarray(drops, dtype=np.float64)
 
     @property
     def training_prevalence(self) -> float:
@@ -304,6 +343,8 @@ class PatientModel:
             "super_scan_min_axial": self.super_scan_min_axial,
             "super_scan_max_kidney": self.super_scan_max_kidney,
             "posterior_axial_scale": self.posterior_axial_scale,
+            "second_reader_features": list(LOWERED_FEATURES),
+            "second_reader_weights": self.second_reader_weights.tolist(),
             "description": self.description,
         }
 
@@ -328,7 +369,17 @@ def _from_json(document: dict[str, Any], source: str) -> PatientModel:
         super_scan_min_axial=float(document["super_scan_min_axial"]),
         super_scan_max_kidney=float(document["super_scan_max_kidney"]),
         posterior_axial_scale=float(document.get("posterior_axial_scale", 1.0)),
+        second_reader_weights=_second_reader_weights(document, source),
     )
+
+
+def _second_reader_weights(document: dict[str, Any], source: str) -> NDArray[np.float64]:
+    """Return the document's weights of the second reader's drops (zeros when it has none)."""
+    if "second_reader_weights" not in document:
+        return _NO_SECOND_READER.copy()
+    if tuple(document.get("second_reader_features", ())) != LOWERED_FEATURES:
+        raise InputError(source, "the patient model weighs other second-reader features; retrain it")
+    return np.asarray(document["second_reader_weights"], dtype=np.float64)
 
 
 @cache

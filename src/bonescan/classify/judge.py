@@ -323,7 +323,8 @@ def judge_readings(
     """Judge the findings as reported and as the first reader alone reads them.
 
     The patient model and the super-scan rule were fitted on the first reader's judgements and read
-    those; the report shows the findings as reported. Parameters as :func:`judge_findings`.
+    those (the patient model also weighs how much the reported ones are lower); the report shows the
+    findings as reported. Parameters as :func:`judge_findings`.
 
     Returns
     -------
@@ -352,16 +353,16 @@ def judge_readings(
 def _with_second_opinion(reported: JudgedFinding, first: JudgedFinding) -> JudgedFinding:
     """Add a reason when the second reader lowered the metastasis probability noticeably.
 
-    By at least :data:`SECOND_OPINION_SHOWN`: the patient model weighs the first reading, and the
-    reason lets a reader see why the two differ.
+    By at least :data:`SECOND_OPINION_SHOWN`: the patient model weighs the first reading and how much
+    the second lowered it, and the reason lets a reader see why the two differ.
     """
     if first.metastasis_probability - reported.metastasis_probability < SECOND_OPINION_SHOWN:
         return reported
     reason = (
         "a second network, trained on scans that also show spondylosis and other benign uptake, reads "
         f"it as less likely malignant: metastasis probability {first.metastasis_probability:.2f} "
-        f"lowered to {reported.metastasis_probability:.2f} (the patient-level probability weighs the "
-        "first reading)"
+        f"lowered to {reported.metastasis_probability:.2f} (the patient-level probability weighs both "
+        "readings)"
     )
     return replace(reported, reasons=(*reported.reasons, reason))
 

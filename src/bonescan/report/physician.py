@@ -89,9 +89,10 @@ _METHOD = (
     (
         "Patient-level probability",
         "a logistic model over the pattern of the findings (their number and probabilities as the "
-        "first network read them, axial spread, a solitary spot, the raw extent, bone over soft tissue "
-        "and axial over long-bone uptake), combined with the pre-test probability of the primary cancer "
-        "given, and calibrated on simulated patients; it can be likely when no single finding is.",
+        "first network read them and how much the second lowered them, axial spread, a solitary spot, "
+        "the raw extent, bone over soft tissue and axial over long-bone uptake), combined with the "
+        "pre-test probability of the primary cancer given, and calibrated on simulated patients; it can "
+        "be likely when no single finding is.",
     ),
     (
         "Bone Scan Index",
