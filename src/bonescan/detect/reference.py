@@ -35,6 +35,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage
 
+from bonescan import _body
 from bonescan.anatomy.model import ViewAnatomy
 from bonescan.detect.model import UptakeReference
 from bonescan.detect.photopenia import MIDLINE_SMOOTHING_PX, DefectReference, defect_reference
@@ -253,7 +254,7 @@ def normal_uptake(view: View, anatomy: ViewAnatomy) -> NormalUptake:
     level, nearest = _level_map(anatomy.labels, bone, levels, normal)
     kidneys, beside_kidneys = _kidney_levels(smoothed, anatomy.labels, bone)
     reference = UptakeReference(view.name, normal, soft, levels, kidneys, beside_kidneys)
-    background = np.asarray(ndimage.gaussian_filter(view.counts, _BACKGROUND_SMOOTHING_PX), dtype=np.float32)
+    background = _body.smoothed(view.counts, _BACKGROUND_SMOOTHING_PX)  # shared with the outline
     spacing = view.pixel_spacing_mm
     local = _shaped_background(background, spacing, LOCAL_LINE_MM, ceiling=False)
     broad = _shaped_background(background, spacing, BROAD_LINE_MM, ceiling=False)
