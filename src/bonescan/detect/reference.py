@@ -148,10 +148,11 @@ def _shaped_background(
     step = 4 if line_mm > LOCAL_LINE_MM else 2  # a longer line tolerates a coarser grid
     length = max(5, round(line_mm / (step * float(np.mean(spacing_mm)))))
     coarse = smooth[::step, ::step]  # the smoothed view varies slowly: work on a coarser grid, much faster
-    morphology = ndimage.grey_closing if ceiling else ndimage.grey_opening
     background = np.zeros_like(coarse)
     for index in range(_DIRECTIONS):
-        shaped = morphology(coarse, footprint=_line(length, math.pi * index / _DIRECTIONS))
+        footprint = _line(length, math.pi * index / _DIRECTIONS)
+        first = _extreme(coarse, footprint, minimum=not ceiling)
+        shaped = _extreme(first, footprint[::-1, ::-1], minimum=ceiling)
         np.maximum(background, shaped, out=background)
     full = ndimage.zoom(background, float(step), order=1, grid_mode=True, mode="nearest")[
         : smooth.shape[0], : smooth.shape[1]
@@ -162,6 +163,27 @@ def _shaped_background(
         )
     capped = np.maximum(full, smooth) if ceiling else np.minimum(full, smooth)
     return np.asarray(capped, dtype=np.float32)
+
+
+def _extreme(
+    image: NDArray[np.float32], footprint: NDArray[np.bool_], *, minimum: bool
+) -> NDArray[np.float32]:
+    """Return the least (or largest) value of ``image`` over ``footprint`` about each pixel.
+
+    The values of ``ndimage.minimum_filter`` (``maximum_filter``) with that (odd-sized) footprint and its
+    default mode (reflect): ``grey_opening`` is the maximum over the reversed footprint of the minimum, a
+    closing the other way round. One shifted slice per pixel of the footprint: for the thin lines
+    used here, several times faster than the filter.
+    """
+    half_rows, half_columns = footprint.shape[0] // 2, footprint.shape[1] // 2
+    padded = np.pad(image, ((half_rows, half_rows), (half_columns, half_columns)), mode="symmetric")
+    rows, columns = image.shape
+    offsets = np.argwhere(footprint)
+    out = np.array(padded[offsets[0][0] : offsets[0][0] + rows, offsets[0][1] : offsets[0][1] + columns])
+    reduce = np.minimum if minimum else np.maximum
+    for row, column in offsets[1:]:
+        reduce(out, padded[row : row + rows, column : column + columns], out=out)
+    return out
 
 
 def bone_label_mask(labels: NDArray[np.uint8]) -> NDArray[np.bool_]:
