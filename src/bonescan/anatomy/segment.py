@@ -46,8 +46,10 @@ _ARMS = {"hand", "forearm", "humerus_distal", "humerus_proximal"}
 
 
 def _softmax(scores: NDArray[np.float32]) -> NDArray[np.float32]:
-    shifted = np.exp(scores - scores.max(axis=0, keepdims=True))
-    return np.asarray(shifted / shifted.sum(axis=0, keepdims=True), dtype=np.float32)
+    shifted = np.subtract(scores, scores.max(axis=0, keepdims=True), dtype=np.float32)
+    np.exp(shifted, out=shifted)  # in place: the stack is large
+    np.divide(shifted, shifted.sum(axis=0, keepdims=True), out=shifted)
+    return shifted
 
 
 def _touches_edge(body: NDArray[np.bool_]) -> dict[str, bool]:
@@ -107,7 +109,7 @@ def _best_class(
     for index, channel in enumerate(classes, start=1):
         better = channel > best
         np.copyto(best, channel, where=better)
-        labels[better] = index
+        np.copyto(labels, index, where=better, casting="unsafe")
     return labels, best
 
 
