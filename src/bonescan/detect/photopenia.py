@@ -43,6 +43,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage
 
+from bonescan._masks import grown, shrunk
 from bonescan.regions import bone_regions, region
 
 __all__ = [
@@ -224,7 +225,7 @@ def _register_piece(
         return
     piece = labelled[top:bottom, left:right] == index
     gap = max(round(_pixels(REGISTRATION_GAP_MM, spacing_mm)), 1)
-    ring = reference.by_side[top:bottom, left:right] & ~ndimage.binary_dilation(piece, iterations=gap)
+    ring = reference.by_side[top:bottom, left:right] & ~grown(piece, gap)
     if ring.sum() < _MIN_RING_PX:
         return
     here = reference.smoothed[top:bottom, left:right][ring]
@@ -437,9 +438,9 @@ def defect_reference(
     organ_opposite = _reflect_mask(_ORGANS[labels], midline)
     margin = 2 * _pixels(SELF_MARGIN_MM, spacing_mm)
     away = np.abs(2 * np.arange(counts.shape[1])[None, :] - midline[:, None]) >= margin
-    inner = ndimage.binary_erosion(bone, iterations=EDGE_PX) & _COMPARED[labels]
+    inner = shrunk(bone, EDGE_PX) & _COMPARED[labels]
     by_side = inner & mirror_known & away & ~organ_opposite
-    by_vertebrae = ndimage.binary_erosion(inner & _VERTICAL[labels] & ~by_side)
+    by_vertebrae = shrunk(inner & _VERTICAL[labels] & ~by_side)
     expected = mirrored
     if by_vertebrae.any():
         used = np.nonzero(by_vertebrae.any(axis=0))[0]

@@ -36,6 +36,7 @@ from numpy.typing import NDArray
 from scipy import ndimage
 
 from bonescan import _body
+from bonescan._masks import grown
 from bonescan.anatomy.model import ViewAnatomy
 from bonescan.detect.model import UptakeReference
 from bonescan.detect.photopenia import MIDLINE_SMOOTHING_PX, DefectReference, defect_reference
@@ -228,12 +229,12 @@ def _kidney_levels(
     top = max(int(rows[0]) - reach, 0)
     band = slice(top, int(rows[-1]) + reach + 1)
     kidneys, near_bone, counts = kidneys[band], bone[band], smoothed[band]
-    clear = kidneys & ~ndimage.binary_dilation(near_bone, iterations=_KIDNEY_BONE_GAP_PX)
+    clear = kidneys & ~grown(near_bone, _KIDNEY_BONE_GAP_PX)
     level = float(np.median(counts[clear if int(clear.sum()) >= _MIN_REGION_PX else kidneys]))
     beside = np.zeros_like(kidneys)
     beside[rows[0] - top : rows[-1] - top + 1] = True
     beside &= labels[band] == _SOFT_TISSUE_LABEL
-    beside &= ~ndimage.binary_dilation(near_bone | kidneys, iterations=_SOFT_TISSUE_GAP_PX)
+    beside &= ~grown(near_bone | kidneys, _SOFT_TISSUE_GAP_PX)
     background = float(np.median(counts[beside])) if int(beside.sum()) >= _MIN_REGION_PX else None
     return level, background
 
@@ -270,7 +271,7 @@ def normal_uptake(view: View, anatomy: ViewAnatomy) -> NormalUptake:
     smoothed = np.asarray(ndimage.gaussian_filter(view.counts, SMOOTHING_SIGMA_PX), dtype=np.float32)
     bone = bone_label_mask(anatomy.labels)
     normal = _robust_level(smoothed[bone], 50.0) if bone.any() else float(smoothed.max())
-    far_from_bone = anatomy.body & ~ndimage.binary_dilation(bone, iterations=_SOFT_TISSUE_GAP_PX)
+    far_from_bone = anatomy.body & ~grown(bone, _SOFT_TISSUE_GAP_PX)
     soft = float(np.median(smoothed[far_from_bone])) if far_from_bone.any() else 0.0
     levels = _region_levels(smoothed, anatomy.labels)
     level, nearest = _level_map(anatomy.labels, bone, levels, normal)
