@@ -14,7 +14,7 @@ import pytest
 from scipy import ndimage
 
 from bonescan._body import _filled, smoothed
-from bonescan._masks import grown, grown_square, shrunk
+from bonescan._masks import grown, grown_square, shrunk, values_by_label
 from bonescan.detect.photopenia import _reflect_mask, reflect
 from bonescan.detect.reference import _extreme, _line
 
@@ -95,3 +95,13 @@ def test_reflection_takes_the_column_across_the_midline() -> None:
             assert inside[row, column] == known
             assert reflected[row, column] == (image[row, source] if known else 0.0)
             assert mirrored[row, column] == (known and bool(mask[row, source]))
+
+
+def test_values_by_label_are_the_masked_values_in_order() -> None:
+    rng = np.random.default_rng(7)
+    labels = rng.integers(0, 6, size=(30, 20)).astype(np.uint8)
+    values = rng.random((30, 20)).astype(np.float32)
+    groups = values_by_label(labels, values)
+    assert sorted(groups) == sorted(int(label) for label in np.unique(labels))
+    for label, group in groups.items():
+        assert np.array_equal(group, values[labels == label])

@@ -1,17 +1,22 @@
-"""Growing and shrinking a mask by the 4-neighbourhood, as ``scipy.ndimage`` does it, faster.
+"""Growing and shrinking a mask as ``scipy.ndimage`` does it, and the pixels of every label, faster.
 
 ``ndimage.binary_dilation(mask, iterations=n)`` and ``ndimage.binary_erosion(mask, iterations=n)``
 with their default structure (a pixel and its four neighbours) and border (nothing outside the image)
 are the same as ``n`` passes of shifted logical operations on whole rows and columns, which take a
-fraction of the time on a whole-body view.
+fraction of the time on a whole-body view. :func:`values_by_label` gives the values under every label
+of a label map in one sort, instead of one comparison of the whole map per label.
 """
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["grown", "grown_square", "shrunk"]
+_Value = TypeVar("_Value", bound=np.generic)
+
+__all__ = ["grown", "grown_square", "shrunk", "values_by_label"]
 
 
 def _check(iterations: int) -> None:
@@ -98,3 +103,30 @@ def grown_square(mask: NDArray[np.bool_], radius: int) -> NDArray[np.bool_]:
         out[:, shift:] |= rows[:, :-shift]
         out[:, :-shift] |= rows[:, shift:]
     return out
+
+
+def values_by_label(labels: NDArray[np.uint8], values: NDArray[_Value]) -> dict[int, NDArray[_Value]]:
+    """Return, for every label present in ``labels``, the ``values`` at its pixels.
+
+    Parameters
+    ----------
+    labels : ndarray of uint8
+        A label map.
+    values : ndarray
+        Values of the same shape.
+
+    Returns
+    -------
+    dict of int to ndarray
+        Per label, ``values[labels == label]``: the same values in the same (row-major) order.
+    """
+    flat = labels.ravel()
+    order = np.argsort(flat, kind="stable")  # stable: row-major order within each label
+    ordered = np.asarray(values).ravel()[order]
+    counts = np.bincount(flat, minlength=256)
+    ends = np.cumsum(counts)
+    return {
+        label: ordered[int(end) - int(count) : int(end)]
+        for label, (count, end) in enumerate(zip(counts, ends, strict=True))
+        if count
+    }

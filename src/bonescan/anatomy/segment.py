@@ -24,6 +24,7 @@ from numpy.typing import NDArray
 from scipy import ndimage
 
 from bonescan._body import body_mask
+from bonescan._masks import values_by_label
 from bonescan.anatomy.consistency import keep_leg_order
 from bonescan.anatomy.grid import from_canonical, from_canonical_channels
 from bonescan.anatomy.landmarks import find_landmarks
@@ -46,7 +47,7 @@ _ARMS = {"hand", "forearm", "humerus_distal", "humerus_proximal"}
 
 
 def _softmax(scores: NDArray[np.float32]) -> NDArray[np.float32]:
-    shifted = np.subtract(scores, scores.max(axis=0, keepdims=True), dtype=np.float32)
+    shifted: NDArray[np.float32] = np.subtract(scores, scores.max(axis=0, keepdims=True), dtype=np.float32)
     np.exp(shifted, out=shifted)  # in place: the stack is large
     np.divide(shifted, shifted.sum(axis=0, keepdims=True), out=shifted)
     return shifted
@@ -82,12 +83,13 @@ def _region_status(
     pixel_mm2 = view.pixel_spacing_mm[0] * view.pixel_spacing_mm[1]
     edges = _touches_edge(body)
     statuses = {}
+    by_label = values_by_label(labels, confidence)
     for entry in REGIONS:
         if entry.kind not in (RegionKind.BONE, RegionKind.ORGAN):
             continue
-        mask = labels == entry.label
-        area = int(mask.sum())
-        score = float(confidence[mask].mean()) if area else 0.0
+        scores = by_label.get(entry.label)
+        area = 0 if scores is None else int(scores.size)
+        score = float(scores.mean()) if scores is not None else 0.0
         typical = expected.get(f"{view.name}/{entry.name}", 0.0)
         reason = None
         if entry.kind is RegionKind.BONE and area * pixel_mm2 < _MISSING_FRACTION * typical:

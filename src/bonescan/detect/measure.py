@@ -88,7 +88,9 @@ class SpotMeasures:
 
 def _region_mask(labels: NDArray[np.uint8], stem: str) -> NDArray[np.bool_]:
     names = [stem] if stem in ("sternum", "sacrum") else [f"{stem}_{side}" for side in _SIDES]
-    return np.isin(labels, [region(name).label for name in names])
+    table = np.zeros(256, dtype=bool)
+    table[[region(name).label for name in names]] = True
+    return np.asarray(table[labels])
 
 
 def _dilate(mask: NDArray[np.bool_], radius: int) -> NDArray[np.bool_]:
@@ -152,12 +154,20 @@ def _mean_at(image: NDArray[np.float32], rows: NDArray[np.intp], columns: NDArra
     return float(image[rows[inside], columns[inside]].mean())
 
 
+def _share_in(values: NDArray[np.intp], pool: NDArray[np.intp]) -> float:
+    """Return ``np.isin(values, pool).mean()`` for small arrays of integers (a table: faster)."""
+    low = min(int(values.min()), int(pool.min()))
+    table = np.zeros(max(int(values.max()), int(pool.max())) - low + 1, dtype=bool)
+    table[pool - low] = True
+    return float(table[values - low].mean())
+
+
 def _reference_ratio(
     smoothed: NDArray[np.float32], rows: NDArray[np.intp], columns: NDArray[np.intp], geometry: ViewGeometry
 ) -> float:
     own = float(smoothed[rows, columns].mean())
     mirrored = np.rint(2.0 * geometry.midline - columns).astype(np.intp)
-    overlap = np.isin(mirrored, columns).mean() if columns.size else 1.0
+    overlap = _share_in(mirrored, columns) if columns.size else 1.0
     if overlap < 0.3:
         other = _mean_at(smoothed, rows, mirrored)
     else:

@@ -36,7 +36,7 @@ from numpy.typing import NDArray
 from scipy import ndimage
 
 from bonescan import _body
-from bonescan._masks import grown
+from bonescan._masks import grown, values_by_label
 from bonescan.anatomy.model import ViewAnatomy
 from bonescan.detect.model import UptakeReference
 from bonescan.detect.photopenia import MIDLINE_SMOOTHING_PX, DefectReference, defect_reference
@@ -207,9 +207,10 @@ def _robust_level(values: NDArray[np.float32], percentile: float) -> float:
 
 def _region_levels(smoothed: NDArray[np.float32], labels: NDArray[np.uint8]) -> dict[str, float]:
     levels = {}
+    by_label = values_by_label(labels, smoothed)
     for entry in bone_regions():
-        values = smoothed[labels == entry.label]
-        if values.size >= _MIN_REGION_PX:
+        values = by_label.get(entry.label)
+        if values is not None and values.size >= _MIN_REGION_PX:
             levels[entry.name] = _robust_level(values, _REGION_PERCENTILE)
     return levels
 
