@@ -1,8 +1,9 @@
 """The faster formulations give exactly the values of the scipy.ndimage calls they replace.
 
-Each shortcut (mask growing and shrinking, filling holes, line openings and closings, the shared
-smoothing, the reflection about the midline) is compared bit for bit with the call it stands for, on
-random images and masks of many shapes, including the degenerate ones (one row, one column).
+Each shortcut (mask growing and shrinking, filling holes, line openings and closings, linear zooms,
+the shared smoothing, the reflection about the midline, the values per label) is compared bit for bit
+with the call it stands for, on random images and masks of many shapes, including the degenerate ones
+(one row, one column).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from scipy import ndimage
 
 from bonescan._body import _filled, smoothed
 from bonescan._masks import grown, grown_square, shrunk, values_by_label
+from bonescan._zoom import zoomed
 from bonescan.detect.photopenia import _reflect_mask, reflect
 from bonescan.detect.reference import _extreme, _line
 
@@ -105,3 +107,16 @@ def test_values_by_label_are_the_masked_values_in_order() -> None:
     assert sorted(groups) == sorted(int(label) for label in np.unique(labels))
     for label, group in groups.items():
         assert np.array_equal(group, values[labels == label])
+
+
+@pytest.mark.parametrize("step", [2, 3, 4])
+def test_zoomed_is_ndimage_linear_zoom(step: int) -> None:
+    rng = np.random.default_rng(8)
+    for _ in range(40):
+        shape = (int(rng.integers(1, 90)), int(rng.integers(1, 40)))
+        for dtype in (np.float32, np.float64):
+            image = (rng.gamma(2.0, 3.0, size=shape) * rng.choice([1e-3, 1.0, 1e3])).astype(dtype)
+            expected = ndimage.zoom(image, float(step), order=1, grid_mode=True, mode="nearest")
+            got = zoomed(image, step)
+            assert got.dtype == expected.dtype
+            assert np.array_equal(got.view(np.uint8), expected.view(np.uint8))

@@ -44,6 +44,7 @@ from numpy.typing import NDArray
 from scipy import ndimage
 
 from bonescan._masks import grown, shrunk
+from bonescan._zoom import zoomed
 from bonescan.regions import bone_regions, region
 
 __all__ = [
@@ -382,7 +383,7 @@ def _broad_mean(image: NDArray[np.floating], sigma_px: float) -> NDArray[np.floa
     padded = np.pad(image, ((0, -rows % step), (0, -columns % step)), mode="edge")
     coarse = padded.reshape(padded.shape[0] // step, step, padded.shape[1] // step, step).mean(axis=(1, 3))
     smooth = ndimage.gaussian_filter(coarse, sigma_px / step)
-    fine = ndimage.zoom(smooth, step, order=1, grid_mode=True, mode="nearest")
+    fine = zoomed(smooth, step)
     return np.asarray(fine[:rows, :columns], dtype=np.float32)
 
 

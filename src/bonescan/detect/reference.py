@@ -37,6 +37,7 @@ from scipy import ndimage
 
 from bonescan import _body
 from bonescan._masks import grown, values_by_label
+from bonescan._zoom import zoomed
 from bonescan.anatomy.model import ViewAnatomy
 from bonescan.detect.model import UptakeReference
 from bonescan.detect.photopenia import MIDLINE_SMOOTHING_PX, DefectReference, defect_reference
@@ -155,9 +156,7 @@ def _shaped_background(
         first = _extreme(coarse, footprint, minimum=not ceiling)
         shaped = _extreme(first, footprint[::-1, ::-1], minimum=ceiling)
         np.maximum(background, shaped, out=background)
-    full = ndimage.zoom(background, float(step), order=1, grid_mode=True, mode="nearest")[
-        : smooth.shape[0], : smooth.shape[1]
-    ]
+    full = zoomed(background, step)[: smooth.shape[0], : smooth.shape[1]]
     if full.shape != smooth.shape:
         full = np.pad(
             full, [(0, smooth.shape[0] - full.shape[0]), (0, smooth.shape[1] - full.shape[1])], mode="edge"
