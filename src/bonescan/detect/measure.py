@@ -88,9 +88,10 @@ class SpotMeasures:
 
 def _region_mask(labels: NDArray[np.uint8], stem: str) -> NDArray[np.bool_]:
     names = [stem] if stem in ("sternum", "sacrum") else [f"{stem}_{side}" for side in _SIDES]
-    table = np.zeros(256, dtype=bool)
-    table[[region(name).label for name in names]] = True
-    return np.asarray(table[labels])
+    mask = np.zeros(labels.shape, dtype=bool)
+    for name in names:  # one or two labels: comparisons are faster than a look-up
+        mask |= labels == region(name).label
+    return mask
 
 
 def _dilate(mask: NDArray[np.bool_], radius: int) -> NDArray[np.bool_]:
