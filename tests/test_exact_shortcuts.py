@@ -17,6 +17,7 @@ from scipy import ndimage
 from bonescan._body import _filled, smoothed
 from bonescan._masks import grown, grown_square, shrunk, values_by_label
 from bonescan._zoom import zoomed
+from bonescan.anatomy.segment import _nearest
 from bonescan.detect.photopenia import _reflect_mask, reflect
 from bonescan.detect.reference import _extreme, _line
 
@@ -120,3 +121,21 @@ def test_zoomed_is_ndimage_linear_zoom(step: int) -> None:
             got = zoomed(image, step)
             assert got.dtype == expected.dtype
             assert np.array_equal(got.view(np.uint8), expected.view(np.uint8))
+
+
+def test_nearest_on_the_box_is_the_whole_views_feature_transform() -> None:
+    rng = np.random.default_rng(9)
+    for trial in range(150):
+        shape = (int(rng.integers(5, 90)), int(rng.integers(5, 50)))
+        features = rng.random(shape) < rng.random() * 0.3
+        if trial % 2:
+            features = ndimage.binary_opening(features | (rng.random(shape) < 0.4))
+        features[: int(rng.integers(0, shape[0] // 3 + 1))] = False
+        features[:, : int(rng.integers(0, shape[1] // 3 + 1))] = False
+        queries = (rng.random(shape) < 0.2) & ~features
+        if not features.any() or not queries.any():
+            continue
+        whole = ndimage.distance_transform_edt(~features, return_distances=False, return_indices=True)
+        rows, columns = _nearest(features, queries)
+        assert np.array_equal(rows, whole[0][queries])
+        assert np.array_equal(columns, whole[1][queries])

@@ -145,6 +145,23 @@ def _network_labels(
     return labels, best, others, other_probabilities
 
 
+def _nearest(
+    features: NDArray[np.bool_], queries: NDArray[np.bool_]
+) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """Return the nearest pixel of ``features`` to each pixel of ``queries`` (row-major order).
+
+    The Euclidean feature transform of ``ndimage.distance_transform_edt``, worked out only on the box
+    that holds both: no pixel outside it is a feature, so inside it the answer is the same (ties
+    included) as on the whole view, at a fraction of the cost.
+    """
+    either = features | queries
+    rows, columns = np.flatnonzero(either.any(axis=1)), np.flatnonzero(either.any(axis=0))
+    box = slice(int(rows[0]), int(rows[-1]) + 1), slice(int(columns[0]), int(columns[-1]) + 1)
+    nearest = ndimage.distance_transform_edt(~features[box], return_distances=False, return_indices=True)
+    inside = queries[box]
+    return nearest[0][inside] + box[0].start, nearest[1][inside] + box[1].start
+
+
 def _refined_labels(
     view: View, scores: NDArray[np.float32], body: NDArray[np.bool_], refiner: BoneRefiner
 ) -> tuple[NDArray[np.uint8], NDArray[np.float32]]:
@@ -161,8 +178,7 @@ def _refined_labels(
     bone = refined_bone(refiner, view.counts, bone_probability, body, view.pixel_spacing_mm)
     added = bone & ~network_bone
     if added.any() and network_bone.any():
-        nearest = ndimage.distance_transform_edt(~network_bone, return_distances=False, return_indices=True)
-        labels[added] = labels[nearest[0][added], nearest[1][added]]
+        labels[added] = labels[_nearest(network_bone, added)]
     removed = network_bone & ~bone
     if removed.any():
         other_index, other_confidence = _best_class(other_probabilities[:, removed])
