@@ -18,6 +18,7 @@ import hashlib
 import math
 import threading
 from collections import OrderedDict
+from typing import TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -35,6 +36,7 @@ __all__ = [
     "body_mask",
     "bone_level",
     "extreme_blobs",
+    "smoothed",
 ]
 
 _SMOOTHING_SIGMA_PX = 2.0
@@ -53,6 +55,14 @@ ROUND_ELONGATION = 1.6
 #: The bone level is at most this many times the 90th percentile of the positive smoothed pixels.
 LEVEL_CAP = 2.5
 
+_Key = tuple[tuple[int, ...], bytes]
+_T = TypeVar("_T")
+_V = TypeVar("_V")
+_REMEMBERED = 8
+_REMEMBERED_MASKS: OrderedDict[_Key, NDArray[np.bool_]] = OrderedDict()
+_REMEMBERED_SMOOTH: OrderedDict[tuple[_Key, float], NDArray[np.float32]] = OrderedDict()
+_REMEMBERED_LOCK = threading.Lock()
+
 
 def body_mask(pixels: NDArray[np.floating]) -> NDArray[np.bool_]:
     """Return the pixels inside the body outline.
@@ -64,27 +74,56 @@ def body_mask(pixels: NDArray[np.floating]) -> NDArray[np.bool_]:
     view, so the outlines of the last :data:`_REMEMBERED` images are kept, keyed by their content.
     """
     values = np.ascontiguousarray(pixels, dtype=np.float32)
-    key = (values.shape, hashlib.sha1(values.data, usedforsecurity=False).digest())
+    key = _content_key(values)
     with _REMEMBERED_LOCK:
         known = _REMEMBERED_MASKS.get(key)
         if known is not None:
             _REMEMBERED_MASKS.move_to_end(key)
             return known.copy()
-    mask = _outline(values)
-    with _REMEMBERED_LOCK:
-        _REMEMBERED_MASKS[key] = mask
-        while len(_REMEMBERED_MASKS) > _REMEMBERED:
-            _REMEMBERED_MASKS.popitem(last=False)
+    mask = _outline(values, key)
+    _remember(_REMEMBERED_MASKS, key, mask)
     return mask.copy()
 
 
-_REMEMBERED = 8
-_REMEMBERED_MASKS: OrderedDict[tuple[tuple[int, ...], bytes], NDArray[np.bool_]] = OrderedDict()
-_REMEMBERED_LOCK = threading.Lock()
+def smoothed(pixels: NDArray[np.floating], sigma_px: float) -> NDArray[np.float32]:
+    """Return ``pixels`` as float32 smoothed with a Gaussian of ``sigma_px`` pixels (read-only).
+
+    The values are those of ``scipy.ndimage.gaussian_filter`` on the float32 pixels (its defaults).
+    The loader, the body outline, the urine search, the landmarks and the detection each smooth the
+    same view by 2 pixels, so the results for the last :data:`_REMEMBERED` images are kept, keyed by
+    their content and the sigma.
+    """
+    values = np.ascontiguousarray(pixels, dtype=np.float32)
+    return _smoothed(values, _content_key(values), sigma_px)
 
 
-def _outline(values: NDArray[np.float32]) -> NDArray[np.bool_]:
-    smooth = ndimage.gaussian_filter(values, _SMOOTHING_SIGMA_PX)
+def _content_key(values: NDArray[np.float32]) -> _Key:
+    return (values.shape, hashlib.sha1(values.data, usedforsecurity=False).digest())
+
+
+def _smoothed(values: NDArray[np.float32], key: _Key, sigma_px: float) -> NDArray[np.float32]:
+    """Return :func:`smoothed` of ``values``, whose content key is ``key``."""
+    smooth_key = (key, float(sigma_px))
+    with _REMEMBERED_LOCK:
+        known = _REMEMBERED_SMOOTH.get(smooth_key)
+        if known is not None:
+            _REMEMBERED_SMOOTH.move_to_end(smooth_key)
+            return known
+    smooth = np.asarray(ndimage.gaussian_filter(values, sigma_px), dtype=np.float32)
+    smooth.flags.writeable = False
+    _remember(_REMEMBERED_SMOOTH, smooth_key, smooth)
+    return smooth
+
+
+def _remember(memory: OrderedDict[_T, _V], key: _T, value: _V) -> None:
+    with _REMEMBERED_LOCK:
+        memory[key] = value
+        while len(memory) > _REMEMBERED:
+            memory.popitem(last=False)
+
+
+def _outline(values: NDArray[np.float32], key: _Key) -> NDArray[np.bool_]:
+    smooth = _smoothed(values, key, _SMOOTHING_SIGMA_PX)
     positive = smooth[smooth > 0]
     if positive.size == 0:
         return np.zeros(smooth.shape, dtype=bool)
@@ -92,10 +131,23 @@ def _outline(values: NDArray[np.float32]) -> NDArray[np.bool_]:
     labels, count = ndimage.label(smooth > threshold)
     if count == 0:
         return np.zeros(smooth.shape, dtype=bool)
-    sizes = np.bincount(labels.ravel())[1:]
-    keep = np.flatnonzero(sizes >= _MIN_COMPONENT_FRACTION * sizes.max()) + 1
-    mask = np.isin(labels, keep)
-    return np.asarray(ndimage.binary_fill_holes(mask), dtype=bool)
+    sizes = np.bincount(labels.ravel())
+    kept = sizes >= _MIN_COMPONENT_FRACTION * sizes[1:].max()
+    kept[0] = False
+    return _filled(kept[labels])
+
+
+def _filled(mask: NDArray[np.bool_]) -> NDArray[np.bool_]:
+    """Return ``mask`` with its holes filled, as ``ndimage.binary_fill_holes`` does (faster).
+
+    A hole is a piece of the background (4-connected, as there) that does not reach the image's edge.
+    """
+    background, _ = ndimage.label(~mask)
+    edge = np.concatenate([background[0], background[-1], background[:, 0], background[:, -1]])
+    outside = np.zeros(int(background.max()) + 1, dtype=bool)
+    outside[edge] = True
+    outside[0] = False
+    return np.asarray(mask | ~outside[background], dtype=bool)
 
 
 class BodyExtent:
@@ -143,7 +195,7 @@ def _large_and_round(
 
 def bone_level(pixels: NDArray[np.floating]) -> float:
     """Return the view's bone level (see the module notes); 0 for an empty view."""
-    return _level(ndimage.gaussian_filter(np.asarray(pixels, dtype=np.float32), _SMOOTHING_SIGMA_PX))
+    return _level(smoothed(pixels, _SMOOTHING_SIGMA_PX))
 
 
 def _level(smooth: NDArray[np.float32]) -> float:
@@ -156,7 +208,7 @@ def _level(smooth: NDArray[np.float32]) -> float:
 
 def extreme_blobs(pixels: NDArray[np.floating], spacing_mm: tuple[float, float]) -> NDArray[np.bool_]:
     """Return the pixels of the view's extreme blobs (see the module notes); none in most views."""
-    smooth = ndimage.gaussian_filter(np.asarray(pixels, dtype=np.float32), _SMOOTHING_SIGMA_PX)
+    smooth = smoothed(pixels, _SMOOTHING_SIGMA_PX)
     level = _level(smooth)
     if level <= 0.0 or not (smooth >= LARGE_EXTREME_RATIO * level).any():
         return np.zeros(smooth.shape, dtype=bool)

@@ -21,7 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage
 
-from bonescan._body import BodyExtent, body_extent
+from bonescan._body import BodyExtent, body_extent, smoothed
 
 __all__ = ["Landmark", "Landmarks", "find_landmarks"]
 
@@ -139,7 +139,7 @@ def _iliac_crests(
     rows = range(int(crotch - 0.22 * length), int(crotch - 0.03 * length))
     if rows.start <= extent.top or len(rows) < 10:
         return _proportional(extent, "iliac_crests", "trunk too short to search")
-    smooth = ndimage.gaussian_filter(pixels, 2.0)
+    smooth = smoothed(pixels, 2.0)
     near, far = int(70 / column_mm), int(130 / column_mm)
     profile = _band_values(smooth, rows, _row_middles(extent.mask), near, far).mean(axis=1)
     values = ndimage.uniform_filter1d(profile, 5)

@@ -25,6 +25,7 @@ from numpy.typing import NDArray
 from scipy import ndimage
 
 from bonescan._body import BodyExtent, body_mask, bone_level, extreme_blobs
+from bonescan._masks import grown
 
 __all__ = ["BELOW_BODY_SHARE", "LATERAL_MM", "TUBE_RATIO", "urine_outside_bladder", "without_urine"]
 
@@ -50,7 +51,7 @@ def without_urine(counts: NDArray[np.floating], mask: NDArray[np.bool_]) -> NDAr
         pad = _RING_PX + 1
         box = tuple(slice(max(s.start - pad, 0), s.stop + pad) for s in window)
         blob = labels[box] == index
-        ring = ndimage.binary_dilation(blob, iterations=_RING_PX) & ~mask[box]
+        ring = grown(blob, _RING_PX) & ~mask[box]
         level = float(np.median(filled[box][ring])) if ring.any() else 0.0
         filled[box][blob] = level
     return filled
@@ -74,7 +75,7 @@ def urine_outside_bladder(counts: NDArray[np.floating], spacing_mm: tuple[float,
     blobs = extreme_blobs(counts, spacing_mm)
     if not blobs.any():
         return blobs
-    blobs = ndimage.binary_dilation(blobs, iterations=_GROW_PX)
+    blobs = grown(blobs, _GROW_PX)
     extent = BodyExtent(body_mask(without_urine(counts, blobs)))
     if extent.empty:
         return np.zeros(blobs.shape, dtype=bool)

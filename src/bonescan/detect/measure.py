@@ -25,6 +25,7 @@ from numpy.typing import NDArray
 from scipy import ndimage
 
 from bonescan._body import BodyExtent
+from bonescan._masks import grown_square
 from bonescan.anatomy.landmarks import Landmarks
 from bonescan.regions import region
 
@@ -87,29 +88,34 @@ class SpotMeasures:
 
 def _region_mask(labels: NDArray[np.uint8], stem: str) -> NDArray[np.bool_]:
     names = [stem] if stem in ("sternum", "sacrum") else [f"{stem}_{side}" for side in _SIDES]
-    return np.isin(labels, [region(name).label for name in names])
+    mask = np.zeros(labels.shape, dtype=bool)
+    for name in names:  # one or two labels: comparisons are faster than a look-up
+        mask |= labels == region(name).label
+    return mask
 
 
-def _dilate(mask: NDArray[np.bool_], structure: NDArray[np.bool_]) -> NDArray[np.bool_]:
-    """Dilate ``mask`` within its bounding box grown by the structure (much faster than the whole view)."""
+def _dilate(mask: NDArray[np.bool_], radius: int) -> NDArray[np.bool_]:
+    """Dilate ``mask`` by a square of ``2 * radius + 1`` pixels, within its bounding box grown by it.
+
+    (Much faster than the whole view.)
+    """
     out = np.zeros(mask.shape, dtype=bool)
     rows, columns = np.nonzero(mask.any(axis=1))[0], np.nonzero(mask.any(axis=0))[0]
     if rows.size == 0:
         return out
-    pad = structure.shape[0] // 2
+    pad = radius
     window = (
         slice(max(rows[0] - pad, 0), rows[-1] + pad + 1),
         slice(max(columns[0] - pad, 0), columns[-1] + pad + 1),
     )
-    out[window] = ndimage.binary_dilation(mask[window], structure=structure)
+    out[window] = grown_square(mask[window], radius)
     return out
 
 
 def _joint_map(labels: NDArray[np.uint8]) -> NDArray[np.int8]:
     """Return, per pixel, 1 + the index in :data:`JOINTS` of the joint there (0: no joint)."""
-    reach = np.ones((2 * _JOINT_REACH_PX + 1,) * 2, dtype=bool)
     stems = {stem for pair in JOINTS for stem in pair}
-    near = {stem: _dilate(_region_mask(labels, stem), reach) for stem in stems}
+    near = {stem: _dilate(_region_mask(labels, stem), _JOINT_REACH_PX) for stem in stems}
     joints = np.zeros(labels.shape, dtype=np.int8)
     for index, (first, second) in enumerate(JOINTS, start=1):
         joints[near[first] & near[second] & (joints == 0)] = index
@@ -149,12 +155,20 @@ def _mean_at(image: NDArray[np.float32], rows: NDArray[np.intp], columns: NDArra
     return float(image[rows[inside], columns[inside]].mean())
 
 
+def _share_in(values: NDArray[np.intp], pool: NDArray[np.intp]) -> float:
+    """Return ``np.isin(values, pool).mean()`` for small arrays of integers (a table: faster)."""
+    low = min(int(values.min()), int(pool.min()))
+    table = np.zeros(max(int(values.max()), int(pool.max())) - low + 1, dtype=bool)
+    table[pool - low] = True
+    return float(table[values - low].mean())
+
+
 def _reference_ratio(
     smoothed: NDArray[np.float32], rows: NDArray[np.intp], columns: NDArray[np.intp], geometry: ViewGeometry
 ) -> float:
     own = float(smoothed[rows, columns].mean())
     mirrored = np.rint(2.0 * geometry.midline - columns).astype(np.intp)
-    overlap = np.isin(mirrored, columns).mean() if columns.size else 1.0
+    overlap = _share_in(mirrored, columns) if columns.size else 1.0
     if overlap < 0.3:
         other = _mean_at(smoothed, rows, mirrored)
     else:

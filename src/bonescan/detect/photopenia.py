@@ -36,12 +36,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from functools import cached_property
+from functools import cached_property, lru_cache
+from typing import TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage
 
+from bonescan._masks import grown, shrunk
+from bonescan._zoom import zoomed
 from bonescan.regions import bone_regions, region
 
 __all__ = [
@@ -87,6 +90,7 @@ EDGE_PX = 2
 _MIN_BAND_BONE_PX = 4
 _COARSE_STEP = 4
 
+_Pixel = TypeVar("_Pixel", bound=np.generic)
 _BONE_LABELS = np.zeros(256, dtype=bool)
 _BONE_LABELS[[entry.label for entry in bone_regions()]] = True
 _NOT_COMPARED = (
@@ -222,7 +226,7 @@ def _register_piece(
         return
     piece = labelled[top:bottom, left:right] == index
     gap = max(round(_pixels(REGISTRATION_GAP_MM, spacing_mm)), 1)
-    ring = reference.by_side[top:bottom, left:right] & ~ndimage.binary_dilation(piece, iterations=gap)
+    ring = reference.by_side[top:bottom, left:right] & ~grown(piece, gap)
     if ring.sum() < _MIN_RING_PX:
         return
     here = reference.smoothed[top:bottom, left:right][ring]
@@ -251,28 +255,45 @@ def reflect(
     inside : ndarray of bool
         Where the reflection stays inside the view.
     """
-    columns = image.shape[1]
-    source = midline[:, None] - np.arange(columns)[None, :]
-    inside = (source >= 0) & (source < columns)
-    taken = np.take_along_axis(np.asarray(image, dtype=np.float32), np.clip(source, 0, columns - 1), axis=1)
+    source, inside = _reflection(np.asarray(midline, dtype=np.intp), image.shape[1])
+    taken = np.take_along_axis(np.asarray(image, dtype=np.float32), source, axis=1)
     out = np.where(inside, taken, np.float32(0.0))
-    return np.asarray(out, dtype=np.float32), inside
+    return np.asarray(out, dtype=np.float32), inside.copy()
 
 
 def _reflect_mask(mask: NDArray[np.bool_], midline: NDArray[np.intp]) -> NDArray[np.bool_]:
     """Return ``mask`` reflected about ``midline`` (False where the reflection leaves the view)."""
-    return np.asarray(reflect(mask.astype(np.float32), midline)[0] > 0.5)
+    source, inside = _reflection(np.asarray(midline, dtype=np.intp), mask.shape[1])
+    return np.asarray(np.take_along_axis(np.asarray(mask, dtype=bool), source, axis=1) & inside)
 
 
-def _reflected_about(image: NDArray[np.float32], twice: int) -> tuple[NDArray[np.float32], slice]:
-    """Reflect ``image`` about column ``twice / 2`` of every row: the reflection and the columns it fills."""
-    columns = image.shape[1]
+def _reflection(midline: NDArray[np.intp], columns: int) -> tuple[NDArray[np.intp], NDArray[np.bool_]]:
+    """Return the column each pixel reflects onto (clipped to the view) and where it stays inside.
+
+    A view's reflections all use its one midline, so the last few are kept (read-only).
+    """
+    return _remembered_reflection(midline.tobytes(), columns)
+
+
+@lru_cache(maxsize=4)
+def _remembered_reflection(midline: bytes, columns: int) -> tuple[NDArray[np.intp], NDArray[np.bool_]]:
+    source = np.frombuffer(midline, dtype=np.intp)[:, None] - np.arange(columns)[None, :]
+    inside = (source >= 0) & (source < columns)
+    clipped = np.clip(source, 0, columns - 1)
+    clipped.flags.writeable = False
+    inside.flags.writeable = False
+    return clipped, inside
+
+
+def _reflected_about(reversed_columns: NDArray[_Pixel], twice: int) -> tuple[NDArray[_Pixel], slice]:
+    """Reflect an image about column ``twice / 2`` of every row: the reflection and the columns it fills.
+
+    ``reversed_columns`` is the image with its columns in reverse order (``image[:, ::-1]``).
+    """
+    columns = reversed_columns.shape[1]
     low, high = max(0, twice - columns + 1), min(columns - 1, twice)
-    if high < low:
-        return np.zeros((image.shape[0], 0), dtype=np.float32), slice(0, 0)
-    reversed_columns = image[:, ::-1]
     start = low + columns - 1 - twice
-    return reversed_columns[:, start : start + high - low + 1], slice(low, high + 1)
+    return reversed_columns[:, start : start + max(high - low + 1, 0)], slice(low, max(high + 1, low))
 
 
 def midline_columns(
@@ -304,16 +325,23 @@ def _midline_of_smoothed(
     rows, columns = smoothed.shape
     step = _MIDLINE_ROW_STEP
     smooth = np.asarray(np.where(bone, smoothed, 0)[::step], dtype=np.float32)
-    bone_rows = bone[::step].astype(np.float32)
     reach = round(2 * _pixels(MIDLINE_SEARCH_MM, spacing_mm))
     doubled = np.arange(columns - 1 - reach, columns - 1 + reach + 1)
     cost = np.zeros((smooth.shape[0], doubled.size), dtype=np.float64)
     weight = np.zeros_like(cost)
+    bone_here = bone[::step]
+    smooth_reversed = np.ascontiguousarray(smooth[:, ::-1])
+    bone_reversed = np.ascontiguousarray(bone_here[:, ::-1])
+    difference = np.empty_like(smooth)  # reused: no new arrays per candidate midline
+    either = np.empty(bone_here.shape, dtype=bool)
     for index, twice in enumerate(doubled):
-        reflected, filled = _reflected_about(smooth, int(twice))
-        other_bone, _ = _reflected_about(bone_rows, int(twice))
-        cost[:, index] = np.abs(smooth[:, filled] - reflected).sum(axis=1)
-        weight[:, index] = np.maximum(bone_rows[:, filled], other_bone).sum(axis=1)
+        reflected, filled = _reflected_about(smooth_reversed, int(twice))
+        other_bone, _ = _reflected_about(bone_reversed, int(twice))
+        width = reflected.shape[1]
+        np.subtract(smooth[:, filled], reflected, out=difference[:, :width])
+        cost[:, index] = np.abs(difference[:, :width], out=difference[:, :width]).sum(axis=1)
+        np.logical_or(bone_here[:, filled], other_bone, out=either[:, :width])
+        weight[:, index] = np.count_nonzero(either[:, :width], axis=1)
     band = 2 * round(_pixels(MIDLINE_BAND_MM, spacing_mm) / (2 * step)) + 1
     counted = np.where(weight >= _MIN_BAND_BONE_PX, 1.0, 0.0)
     mean_cost = ndimage.uniform_filter1d(cost * counted, band, axis=0) / np.maximum(
@@ -355,7 +383,7 @@ def _broad_mean(image: NDArray[np.floating], sigma_px: float) -> NDArray[np.floa
     padded = np.pad(image, ((0, -rows % step), (0, -columns % step)), mode="edge")
     coarse = padded.reshape(padded.shape[0] // step, step, padded.shape[1] // step, step).mean(axis=(1, 3))
     smooth = ndimage.gaussian_filter(coarse, sigma_px / step)
-    fine = ndimage.zoom(smooth, step, order=1, grid_mode=True, mode="nearest")
+    fine = zoomed(smooth, step)
     return np.asarray(fine[:rows, :columns], dtype=np.float32)
 
 
@@ -411,9 +439,9 @@ def defect_reference(
     organ_opposite = _reflect_mask(_ORGANS[labels], midline)
     margin = 2 * _pixels(SELF_MARGIN_MM, spacing_mm)
     away = np.abs(2 * np.arange(counts.shape[1])[None, :] - midline[:, None]) >= margin
-    inner = ndimage.binary_erosion(bone, iterations=EDGE_PX) & _COMPARED[labels]
+    inner = shrunk(bone, EDGE_PX) & _COMPARED[labels]
     by_side = inner & mirror_known & away & ~organ_opposite
-    by_vertebrae = ndimage.binary_erosion(inner & _VERTICAL[labels] & ~by_side)
+    by_vertebrae = shrunk(inner & _VERTICAL[labels] & ~by_side)
     expected = mirrored
     if by_vertebrae.any():
         used = np.nonzero(by_vertebrae.any(axis=0))[0]

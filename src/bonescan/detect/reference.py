@@ -35,6 +35,9 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage
 
+from bonescan import _body
+from bonescan._masks import grown, values_by_label
+from bonescan._zoom import zoomed
 from bonescan.anatomy.model import ViewAnatomy
 from bonescan.detect.model import UptakeReference
 from bonescan.detect.photopenia import MIDLINE_SMOOTHING_PX, DefectReference, defect_reference
@@ -147,20 +150,40 @@ def _shaped_background(
     step = 4 if line_mm > LOCAL_LINE_MM else 2  # a longer line tolerates a coarser grid
     length = max(5, round(line_mm / (step * float(np.mean(spacing_mm)))))
     coarse = smooth[::step, ::step]  # the smoothed view varies slowly: work on a coarser grid, much faster
-    morphology = ndimage.grey_closing if ceiling else ndimage.grey_opening
     background = np.zeros_like(coarse)
     for index in range(_DIRECTIONS):
-        shaped = morphology(coarse, footprint=_line(length, math.pi * index / _DIRECTIONS))
+        footprint = _line(length, math.pi * index / _DIRECTIONS)
+        first = _extreme(coarse, footprint, minimum=not ceiling)
+        shaped = _extreme(first, footprint[::-1, ::-1], minimum=ceiling)
         np.maximum(background, shaped, out=background)
-    full = ndimage.zoom(background, float(step), order=1, grid_mode=True, mode="nearest")[
-        : smooth.shape[0], : smooth.shape[1]
-    ]
+    full = zoomed(background, step)[: smooth.shape[0], : smooth.shape[1]]
     if full.shape != smooth.shape:
         full = np.pad(
             full, [(0, smooth.shape[0] - full.shape[0]), (0, smooth.shape[1] - full.shape[1])], mode="edge"
         )
     capped = np.maximum(full, smooth) if ceiling else np.minimum(full, smooth)
     return np.asarray(capped, dtype=np.float32)
+
+
+def _extreme(
+    image: NDArray[np.float32], footprint: NDArray[np.bool_], *, minimum: bool
+) -> NDArray[np.float32]:
+    """Return the least (or largest) value of ``image`` over ``footprint`` about each pixel.
+
+    The values of ``ndimage.minimum_filter`` (``maximum_filter``) with that (odd-sized) footprint and its
+    default mode (reflect): ``grey_opening`` is the maximum over the reversed footprint of the minimum, a
+    closing the other way round. One shifted slice per pixel of the footprint: for the thin lines
+    used here, several times faster than the filter.
+    """
+    half_rows, half_columns = footprint.shape[0] // 2, footprint.shape[1] // 2
+    padded = np.pad(image, ((half_rows, half_rows), (half_columns, half_columns)), mode="symmetric")
+    rows, columns = image.shape
+    offsets = np.argwhere(footprint)
+    out = np.array(padded[offsets[0][0] : offsets[0][0] + rows, offsets[0][1] : offsets[0][1] + columns])
+    reduce = np.minimum if minimum else np.maximum
+    for row, column in offsets[1:]:
+        reduce(out, padded[row : row + rows, column : column + columns], out=out)
+    return out
 
 
 def bone_label_mask(labels: NDArray[np.uint8]) -> NDArray[np.bool_]:
@@ -183,9 +206,10 @@ def _robust_level(values: NDArray[np.float32], percentile: float) -> float:
 
 def _region_levels(smoothed: NDArray[np.float32], labels: NDArray[np.uint8]) -> dict[str, float]:
     levels = {}
+    by_label = values_by_label(labels, smoothed)
     for entry in bone_regions():
-        values = smoothed[labels == entry.label]
-        if values.size >= _MIN_REGION_PX:
+        values = by_label.get(entry.label)
+        if values is not None and values.size >= _MIN_REGION_PX:
             levels[entry.name] = _robust_level(values, _REGION_PERCENTILE)
     return levels
 
@@ -205,12 +229,12 @@ def _kidney_levels(
     top = max(int(rows[0]) - reach, 0)
     band = slice(top, int(rows[-1]) + reach + 1)
     kidneys, near_bone, counts = kidneys[band], bone[band], smoothed[band]
-    clear = kidneys & ~ndimage.binary_dilation(near_bone, iterations=_KIDNEY_BONE_GAP_PX)
+    clear = kidneys & ~grown(near_bone, _KIDNEY_BONE_GAP_PX)
     level = float(np.median(counts[clear if int(clear.sum()) >= _MIN_REGION_PX else kidneys]))
     beside = np.zeros_like(kidneys)
     beside[rows[0] - top : rows[-1] - top + 1] = True
     beside &= labels[band] == _SOFT_TISSUE_LABEL
-    beside &= ~ndimage.binary_dilation(near_bone | kidneys, iterations=_SOFT_TISSUE_GAP_PX)
+    beside &= ~grown(near_bone | kidneys, _SOFT_TISSUE_GAP_PX)
     background = float(np.median(counts[beside])) if int(beside.sum()) >= _MIN_REGION_PX else None
     return level, background
 
@@ -247,13 +271,13 @@ def normal_uptake(view: View, anatomy: ViewAnatomy) -> NormalUptake:
     smoothed = np.asarray(ndimage.gaussian_filter(view.counts, SMOOTHING_SIGMA_PX), dtype=np.float32)
     bone = bone_label_mask(anatomy.labels)
     normal = _robust_level(smoothed[bone], 50.0) if bone.any() else float(smoothed.max())
-    far_from_bone = anatomy.body & ~ndimage.binary_dilation(bone, iterations=_SOFT_TISSUE_GAP_PX)
+    far_from_bone = anatomy.body & ~grown(bone, _SOFT_TISSUE_GAP_PX)
     soft = float(np.median(smoothed[far_from_bone])) if far_from_bone.any() else 0.0
     levels = _region_levels(smoothed, anatomy.labels)
     level, nearest = _level_map(anatomy.labels, bone, levels, normal)
     kidneys, beside_kidneys = _kidney_levels(smoothed, anatomy.labels, bone)
     reference = UptakeReference(view.name, normal, soft, levels, kidneys, beside_kidneys)
-    background = np.asarray(ndimage.gaussian_filter(view.counts, _BACKGROUND_SMOOTHING_PX), dtype=np.float32)
+    background = _body.smoothed(view.counts, _BACKGROUND_SMOOTHING_PX)  # shared with the outline
     spacing = view.pixel_spacing_mm
     local = _shaped_background(background, spacing, LOCAL_LINE_MM, ceiling=False)
     broad = _shaped_background(background, spacing, BROAD_LINE_MM, ceiling=False)

@@ -52,6 +52,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage
 
+from bonescan._masks import grown
 from bonescan.anatomy.model import ViewAnatomy
 from bonescan.detect.measure import ViewGeometry, measure_spot, view_geometry
 from bonescan.detect.model import ORGAN_SHARE, Spot, SpotKind
@@ -254,7 +255,7 @@ def _split_at_peaks(candidate: NDArray[np.bool_], smoothed: NDArray[np.float32])
     markers = np.zeros(candidate.shape, dtype=np.int32)
     rows, columns = np.nonzero(peaks)
     markers[rows, columns] = np.arange(1, rows.size + 1, dtype=np.int32)
-    markers[~ndimage.binary_dilation(candidate)] = -1
+    markers[~grown(candidate)] = -1
     top = float(peaks_image[candidate].max()) if candidate.any() else 1.0
     cost = np.asarray(np.clip(65535.0 * (1.0 - peaks_image / max(top, 1e-6)), 0, 65535), dtype=np.uint16)
     flooded = ndimage.watershed_ift(cost, markers)
@@ -313,10 +314,10 @@ def _cold_allowed(
     hot_mask = np.zeros(allowed.shape, dtype=bool)
     for spot in hot:
         hot_mask[spot.rows, spot.columns] = True
-    opposite_hot = normal.defect.reflected(ndimage.binary_dilation(hot_mask, iterations=_HOT_MARGIN_PX))
+    opposite_hot = normal.defect.reflected(grown(hot_mask, _HOT_MARGIN_PX))
     allowed &= ~(opposite_hot & normal.defect.by_side) | clear_hole
     if anatomy.urine is not None:  # urine on either side raises the counts a place is compared with
-        near_urine = ndimage.binary_dilation(anatomy.urine, iterations=_URINE_MARGIN_PX)
+        near_urine = grown(anatomy.urine, _URINE_MARGIN_PX)
         allowed &= ~near_urine & ~normal.defect.reflected(near_urine)
     return np.asarray(allowed)
 

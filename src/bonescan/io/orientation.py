@@ -19,9 +19,8 @@ import logging
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import ndimage
 
-from bonescan._body import BodyExtent, body_extent
+from bonescan._body import BodyExtent, body_extent, smoothed
 from bonescan.study import ImageSide, Orientation, ViewName, conventional_patient_left
 
 __all__ = ["MidlineProfile", "decide_orientation", "midline_profile"]
@@ -69,7 +68,7 @@ def midline_profile(pixels: NDArray[np.float32]) -> MidlineProfile | None:
     extent = body_extent(pixels)
     if extent.empty or extent.length < _MIN_BODY_ROWS:
         return None
-    smooth = ndimage.gaussian_filter(pixels.astype(np.float32), 2.0)
+    smooth = smoothed(pixels, 2.0)
     near, far = (int(extent.length * fraction) for fraction in _BAND)
     top = _band_ratio(smooth, extent, range(extent.top + near, extent.top + far))
     bottom = _band_ratio(smooth, extent, range(extent.bottom - far, extent.bottom - near))

@@ -1,0 +1,132 @@
+"""Growing and shrinking a mask as ``scipy.ndimage`` does it, and the pixels of every label, faster.
+
+``ndimage.binary_dilation(mask, iterations=n)`` and ``ndimage.binary_erosion(mask, iterations=n)``
+with their default structure (a pixel and its four neighbours) and border (nothing outside the image)
+are the same as ``n`` passes of shifted logical operations on whole rows and columns, which take a
+fraction of the time on a whole-body view. :func:`values_by_label` gives the values under every label
+of a label map in one sort, instead of one comparison of the whole map per label.
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+import numpy as np
+from numpy.typing import NDArray
+
+_Value = TypeVar("_Value", bound=np.generic)
+
+__all__ = ["grown", "grown_square", "shrunk", "values_by_label"]
+
+
+def _check(iterations: int) -> None:
+    if iterations < 1:
+        raise ValueError(f"iterations must be at least 1, not {iterations}")
+
+
+def grown(mask: NDArray[np.bool_], iterations: int = 1) -> NDArray[np.bool_]:
+    """Return ``mask`` dilated ``iterations`` times by a pixel and its four neighbours.
+
+    Parameters
+    ----------
+    mask : ndarray of bool, 2-D
+        The mask.
+    iterations : int
+        How many times to dilate it (at least 1).
+
+    Returns
+    -------
+    ndarray of bool
+        The values of ``ndimage.binary_dilation(mask, iterations=iterations)``.
+    """
+    _check(iterations)
+    current = np.array(mask, dtype=bool)
+    for _ in range(iterations):
+        before = current.copy()
+        current[1:] |= before[:-1]
+        current[:-1] |= before[1:]
+        current[:, 1:] |= before[:, :-1]
+        current[:, :-1] |= before[:, 1:]
+    return current
+
+
+def shrunk(mask: NDArray[np.bool_], iterations: int = 1) -> NDArray[np.bool_]:
+    """Return ``mask`` eroded ``iterations`` times by a pixel and its four neighbours.
+
+    Parameters
+    ----------
+    mask : ndarray of bool, 2-D
+        The mask.
+    iterations : int
+        How many times to erode it (at least 1); pixels outside the image count as outside the mask.
+
+    Returns
+    -------
+    ndarray of bool
+        The values of ``ndimage.binary_erosion(mask, iterations=iterations)``.
+    """
+    _check(iterations)
+    current = np.array(mask, dtype=bool)
+    for _ in range(iterations):
+        before = current.copy()
+        current[1:] &= before[:-1]
+        current[:-1] &= before[1:]
+        current[:, 1:] &= before[:, :-1]
+        current[:, :-1] &= before[:, 1:]
+        current[0] = current[-1] = False
+        current[:, 0] = current[:, -1] = False
+    return current
+
+
+def grown_square(mask: NDArray[np.bool_], radius: int) -> NDArray[np.bool_]:
+    """Return ``mask`` dilated by a square of ``2 * radius + 1`` pixels a side (one row, then columns).
+
+    Parameters
+    ----------
+    mask : ndarray of bool, 2-D
+        The mask.
+    radius : int
+        Half the side of the square, not counting the centre (0: the mask itself).
+
+    Returns
+    -------
+    ndarray of bool
+        The values of ``ndimage.binary_dilation(mask, structure=np.ones((2 * radius + 1,) * 2, bool))``.
+    """
+    rows = np.array(mask, dtype=bool)
+    source = rows.copy()
+    for shift in range(1, radius + 1):
+        rows[shift:] |= source[:-shift]
+        rows[:-shift] |= source[shift:]
+    out = rows.copy()
+    for shift in range(1, radius + 1):
+        out[:, shift:] |= rows[:, :-shift]
+        out[:, :-shift] |= rows[:, shift:]
+    return out
+
+
+def values_by_label(labels: NDArray[np.uint8], values: NDArray[_Value]) -> dict[int, NDArray[_Value]]:
+    """Return, for every label present in ``labels``, the ``values`` at its pixels.
+
+    Parameters
+    ----------
+    labels : ndarray of uint8
+        A label map.
+    values : ndarray
+        Values of the same shape.
+
+    Returns
+    -------
+    dict of int to ndarray
+        Per label, ``values[labels == label]``: the same values in the same (row-major) order.
+    """
+    flat = labels.ravel()
+    order = np.argsort(flat, kind="stable")  # stable: row-major order within each label
+    ordered = np.asarray(values).ravel()[order]
+    counts = np.bincount(flat, minlength=256)
+    ends = np.cumsum(counts)
+    return {
+        label: ordered[int(end) - int(count) : int(end)]
+        for label, (count, end) in enumerate(zip(counts, ends, strict=True))
+        if count
+    }

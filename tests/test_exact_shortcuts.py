@@ -1,0 +1,141 @@
+"""The faster formulations give exactly the values of the scipy.ndimage calls they replace.
+
+Each shortcut (mask growing and shrinking, filling holes, line openings and closings, linear zooms,
+the shared smoothing, the reflection about the midline, the values per label) is compared bit for bit
+with the call it stands for, on random images and masks of many shapes, including the degenerate ones
+(one row, one column).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import ndimage
+
+from bonescan._body import _filled, smoothed
+from bonescan._masks import grown, grown_square, shrunk, values_by_label
+from bonescan._zoom import zoomed
+from bonescan.anatomy.segment import _nearest
+from bonescan.detect.photopenia import _reflect_mask, reflect
+from bonescan.detect.reference import _extreme, _line
+
+
+def _masks(seed: int, count: int) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    masks = []
+    for index in range(count):
+        shape = (int(rng.integers(1, 40)), int(rng.integers(1, 40)))
+        mask = rng.random(shape) < rng.random()
+        masks.append(ndimage.binary_opening(mask) if index % 3 == 0 else mask)
+    return masks
+
+
+@pytest.mark.parametrize("iterations", [1, 2, 3, 5])
+def test_grown_and_shrunk_are_ndimage_dilation_and_erosion(iterations: int) -> None:
+    for mask in _masks(1, 120):
+        assert np.array_equal(grown(mask, iterations), ndimage.binary_dilation(mask, iterations=iterations))
+        assert np.array_equal(shrunk(mask, iterations), ndimage.binary_erosion(mask, iterations=iterations))
+
+
+@pytest.mark.parametrize("radius", [0, 1, 2, 3])
+def test_grown_square_is_ndimage_dilation_by_a_square(radius: int) -> None:
+    square = np.ones((2 * radius + 1,) * 2, dtype=bool)
+    for mask in _masks(2, 120):
+        assert np.array_equal(grown_square(mask, radius), ndimage.binary_dilation(mask, structure=square))
+
+
+def test_no_iterations_is_refused() -> None:
+    with pytest.raises(ValueError, match="at least 1"):
+        grown(np.ones((3, 3), dtype=bool), 0)
+
+
+def test_filled_is_ndimage_fill_holes() -> None:
+    for mask in _masks(3, 300):
+        assert np.array_equal(_filled(mask), ndimage.binary_fill_holes(mask))
+
+
+@pytest.mark.parametrize("length", [5, 12, 13, 25])
+def test_line_openings_and_closings_are_ndimage_ones(length: int) -> None:
+    rng = np.random.default_rng(4)
+    for _ in range(6):
+        shape = (int(rng.integers(4, 200)), int(rng.integers(4, 90)))
+        image = ndimage.gaussian_filter(rng.gamma(2.0, 3.0, size=shape).astype(np.float32), 2.0)
+        for index in range(8):
+            footprint = _line(length, math.pi * index / 8)
+            eroded = _extreme(image, footprint, minimum=True)
+            dilated = _extreme(image, footprint, minimum=False)
+            opened = _extreme(eroded, footprint[::-1, ::-1], minimum=False)
+            closed = _extreme(dilated, footprint[::-1, ::-1], minimum=True)
+            assert np.array_equal(opened, ndimage.grey_opening(image, footprint=footprint))
+            assert np.array_equal(closed, ndimage.grey_closing(image, footprint=footprint))
+
+
+def test_smoothed_is_gaussian_filter_and_read_only() -> None:
+    rng = np.random.default_rng(5)
+    counts = rng.poisson(20.0, size=(60, 30)).astype(np.float32)
+    for sigma in (1.0, 2.0, 3.0):
+        first = smoothed(counts, sigma)
+        assert np.array_equal(first, ndimage.gaussian_filter(counts, sigma))
+        assert smoothed(counts.copy(), sigma) is first  # kept by content
+        assert not first.flags.writeable
+    as_integers = smoothed(counts.astype(np.uint16), 2.0)
+    assert np.array_equal(as_integers, ndimage.gaussian_filter(counts, 2.0))
+
+
+def test_reflection_takes_the_column_across_the_midline() -> None:
+    rng = np.random.default_rng(6)
+    image = rng.random((20, 17)).astype(np.float32)
+    midline = rng.integers(-3, 40, size=20).astype(np.intp)
+    reflected, inside = reflect(image, midline)
+    mask = image > 0.5
+    mirrored = _reflect_mask(mask, midline)
+    for row in range(20):
+        for column in range(17):
+            source = int(midline[row]) - column
+            known = 0 <= source < 17
+            assert inside[row, column] == known
+            assert reflected[row, column] == (image[row, source] if known else 0.0)
+            assert mirrored[row, column] == (known and bool(mask[row, source]))
+
+
+def test_values_by_label_are_the_masked_values_in_order() -> None:
+    rng = np.random.default_rng(7)
+    labels = rng.integers(0, 6, size=(30, 20)).astype(np.uint8)
+    values = rng.random((30, 20)).astype(np.float32)
+    groups = values_by_label(labels, values)
+    assert sorted(groups) == sorted(int(label) for label in np.unique(labels))
+    for label, group in groups.items():
+        assert np.array_equal(group, values[labels == label])
+
+
+@pytest.mark.parametrize("step", [2, 3, 4])
+def test_zoomed_is_ndimage_linear_zoom(step: int) -> None:
+    rng = np.random.default_rng(8)
+    for _ in range(40):
+        shape = (int(rng.integers(1, 90)), int(rng.integers(1, 40)))
+        for dtype in (np.float32, np.float64):
+            image = (rng.gamma(2.0, 3.0, size=shape) * rng.choice([1e-3, 1.0, 1e3])).astype(dtype)
+            expected = ndimage.zoom(image, float(step), order=1, grid_mode=True, mode="nearest")
+            got = zoomed(image, step)
+            assert got.dtype == expected.dtype
+            assert np.array_equal(got.view(np.uint8), expected.view(np.uint8))
+
+
+def test_nearest_on_the_box_is_the_whole_views_feature_transform() -> None:
+    rng = np.random.default_rng(9)
+    for trial in range(150):
+        shape = (int(rng.integers(5, 90)), int(rng.integers(5, 50)))
+        features = rng.random(shape) < rng.random() * 0.3
+        if trial % 2:
+            features = ndimage.binary_opening(features | (rng.random(shape) < 0.4))
+        features[: int(rng.integers(0, shape[0] // 3 + 1))] = False
+        features[:, : int(rng.integers(0, shape[1] // 3 + 1))] = False
+        queries = (rng.random(shape) < 0.2) & ~features
+        if not features.any() or not queries.any():
+            continue
+        whole = ndimage.distance_transform_edt(~features, return_distances=False, return_indices=True)
+        rows, columns = _nearest(features, queries)
+        assert np.array_equal(rows, whole[0][queries])
+        assert np.array_equal(columns, whole[1][queries])
