@@ -489,17 +489,19 @@ def fit_patient(
 def recalibrate_patient(cohorts: list[Path], workers: int, rows_file: Path | None = None) -> None:
     """Recalibrate the shipped patient model on ``cohorts``: ``sigmoid(a * score + b)`` (Platt).
 
-    The score is the shipped logistic score; ``a`` and ``b`` are fitted without a penalty on the
-    patients without a super scan (theirs has its floor) and folded into the weights and the bias, so
-    the ranking of patients does not change. With ``rows_file`` (the ``recalibration-rows.json`` of an
+    The score is the shipped logistic score (with the second reader's drops when the rows have the
+    reported features); ``a`` and ``b`` are fitted without a penalty on the patients without a super
+    scan (theirs has its floor) and folded into the weights, the drops' weights and the bias, so the
+    ranking of patients does not change. With ``rows_file`` (the ``recalibration-rows.json`` of an
     earlier run on the same cohorts, or any patient rows with ``features``, ``metastatic`` and
     ``super_scan``) the analysis is not run again.
     """
     rows = [row for row in _patient_rows(cohorts, workers, rows_file) if not row["super_scan"]]
     shipped = load_patient_model()
     features = np.array([row["features"] for row in rows])
+    reported = np.array([row.get("reported_features", row["features"]) for row in rows])
     y = np.array([row["metastatic"] for row in rows], dtype=float)
-    (slope,), offset = _fit_logistic(shipped.score(features)[:, None], y, 0.0)
+    (slope,), offset = _fit_logistic(shipped.score(features, reported)[:, None], y, 0.0)
     description = dict(shipped.description)
     description["recalibrated"] = {
         "trained_on": [str(c) for c in cohorts],
@@ -513,6 +515,7 @@ def recalibrate_patient(cohorts: list[Path], workers: int, rows_file: Path | Non
         shipped,
         weights=shipped.weights * slope,
         bias=float(shipped.bias * slope + offset),
+        second_reader_weights=shipped.second_reader_weights * slope,
         description=description,
     )
     _write_patient_model(replaced, rows, "recalibration-rows.json")
