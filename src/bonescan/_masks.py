@@ -42,11 +42,7 @@ def grown(mask: NDArray[np.bool_], iterations: int = 1) -> NDArray[np.bool_]:
     _check(iterations)
     current = np.array(mask, dtype=bool)
     for _ in range(iterations):
-        before = current.copy()
-        current[1:] |= before[:-1]
-        current[:-1] |= before[1:]
-        current[:, 1:] |= before[:, :-1]
-        current[:, :-1] |= before[:, 1:]
+        _with_neighbours(current, np.logical_or)
     return current
 
 
@@ -68,14 +64,22 @@ def shrunk(mask: NDArray[np.bool_], iterations: int = 1) -> NDArray[np.bool_]:
     _check(iterations)
     current = np.array(mask, dtype=bool)
     for _ in range(iterations):
-        before = current.copy()
-        current[1:] &= before[:-1]
-        current[:-1] &= before[1:]
-        current[:, 1:] &= before[:, :-1]
-        current[:, :-1] &= before[:, 1:]
+        _with_neighbours(current, np.logical_and)
         current[0] = current[-1] = False
         current[:, 0] = current[:, -1] = False
     return current
+
+
+def _with_neighbours(current: NDArray[np.bool_], combine: np.ufunc) -> None:
+    """Combine every pixel of ``current``, in place, with its four neighbours as they were before."""
+    before = current.copy()
+    for target, source in (
+        ((slice(1, None),), (slice(None, -1),)),
+        ((slice(None, -1),), (slice(1, None),)),
+        ((slice(None), slice(1, None)), (slice(None), slice(None, -1))),
+        ((slice(None), slice(None, -1)), (slice(None), slice(1, None))),
+    ):
+        combine(current[target], before[source], out=current[target])
 
 
 def grown_square(mask: NDArray[np.bool_], radius: int) -> NDArray[np.bool_]:
