@@ -486,6 +486,23 @@ def fit_patient(
     _write_patient_model(model, rows, "patient-rows.json")
 
 
+def _folded(
+    model: PatientModel,
+    slope: float,
+    offset: float,
+    second_reader_weights: np.ndarray,
+    description: dict[str, Any],
+) -> PatientModel:
+    """Return ``model`` whose score becomes ``slope * score + offset``, with these drop weights."""
+    return dataclasses.replace(
+        model,
+        weights=model.weights * slope,
+        bias=float(model.bias * slope + offset),
+        second_reader_weights=second_reader_weights,
+        description=description,
+    )
+
+
 def recalibrate_patient(cohorts: list[Path], workers: int, rows_file: Path | None = None) -> None:
     """Recalibrate the shipped patient model on ``cohorts``: ``sigmoid(a * score + b)`` (Platt).
 
@@ -511,13 +528,7 @@ def recalibrate_patient(cohorts: list[Path], workers: int, rows_file: Path | Non
         "offset": float(offset),
     }
     logger.info("patient score recalibrated: %.3f * score %+.3f", slope, offset)
-    replaced = dataclasses.replace(
-        shipped,
-        weights=shipped.weights * slope,
-        bias=float(shipped.bias * slope + offset),
-        second_reader_weights=shipped.second_reader_weights * slope,
-        description=description,
-    )
+    replaced = _folded(shipped, slope, offset, shipped.second_reader_weights * slope, description)
     _write_patient_model(replaced, rows, "recalibration-rows.json")
 
 
@@ -553,13 +564,7 @@ def fit_second_reader_weights(
         "offset": float(offset),
     }
     logger.info("patient score: %.3f * score %+.3f + %s . drops", slope, offset, np.round(weights, 3))
-    replaced = dataclasses.replace(
-        shipped,
-        weights=shipped.weights * slope,
-        bias=float(shipped.bias * slope + offset),
-        second_reader_weights=weights,
-        description=description,
-    )
+    replaced = _folded(shipped, slope, offset, weights, description)
     _write_patient_model(replaced, rows, "second-reader-rows.json")
 
 
