@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,7 @@ from scipy import ndimage
 
 from bonescan import load_study, write_nm_image
 from bonescan.anatomy import find_landmarks, segment
+from bonescan.anatomy._onnx import restricted_threads
 from bonescan.anatomy.consistency import keep_leg_order
 from bonescan.anatomy.grid import from_canonical, to_canonical
 from bonescan.anatomy.landmarks import Landmark
@@ -124,6 +126,25 @@ def test_the_edge_refiner_brings_bone_closer_to_the_truth(cohort: Path, simulate
         refined = refined_bone(refiner, view.counts, probability, body, view.pixel_spacing_mm)
         network_only = _bone_dice((probability > 0.5) & body, truth)
         assert _bone_dice(refined, truth) > network_only + 0.005, view.name
+
+
+def test_the_networks_run_on_the_cpus_the_process_may_use_with_the_same_outputs(simulated) -> None:
+    if hasattr(os, "sched_getaffinity"):
+        allowed = len(os.sched_getaffinity(0))
+        assert restricted_threads() == (allowed if allowed < (os.cpu_count() or allowed) else None)
+    inputs = network_inputs(simulated.views)
+    assert np.array_equal(load_network().run(inputs), load_network(threads=1).run(inputs))
+    assert np.array_equal(load_network(threads=1).run(inputs), load_network(threads=2).run(inputs))
+    body = segment(simulated).view(ViewName.ANTERIOR).body
+    probability = view_probabilities(simulated.anterior, load_network().run(inputs)[0])[BONE_LABELS].sum(
+        axis=0
+    )
+    view = simulated.anterior
+    one, two = (
+        refined_bone(load_refiner(threads=threads), view.counts, probability, body, view.pixel_spacing_mm)
+        for threads in (1, 2)
+    )
+    assert np.array_equal(one, two)
 
 
 def test_a_finer_view_is_refined_on_the_refiner_grid(simulated) -> None:

@@ -1,9 +1,9 @@
 """The faster formulations give exactly the values of the scipy.ndimage calls they replace.
 
 Each shortcut (mask growing and shrinking, filling holes, line openings and closings, linear zooms,
-the shared smoothing, the reflection about the midline, the values per label) is compared bit for bit
-with the call it stands for, on random images and masks of many shapes, including the degenerate ones
-(one row, one column).
+the shared smoothing, the reflection about the midline, the values and the pixels per label, the
+midline brightness of a band of rows) is compared bit for bit with the call (or the loop) it stands
+for, on random images and masks of many shapes, including the degenerate ones (one row, one column).
 """
 
 from __future__ import annotations
@@ -14,12 +14,13 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from bonescan._body import _filled, smoothed
-from bonescan._masks import grown, grown_square, shrunk, values_by_label
+from bonescan._body import BodyExtent, _filled, smoothed
+from bonescan._masks import grown, grown_square, pixels_by_label, shrunk, values_by_label
 from bonescan._zoom import zoomed
 from bonescan.anatomy.segment import _nearest
 from bonescan.detect.photopenia import _reflect_mask, reflect
 from bonescan.detect.reference import _extreme, _line
+from bonescan.io.orientation import _band_ratio
 
 
 def _masks(seed: int, count: int) -> list[np.ndarray]:
@@ -139,3 +140,54 @@ def test_nearest_on_the_box_is_the_whole_views_feature_transform() -> None:
         rows, columns = _nearest(features, queries)
         assert np.array_equal(rows, whole[0][queries])
         assert np.array_equal(columns, whole[1][queries])
+
+
+def _pixels_by_find_objects(labels: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The pixels of every label as ``ndimage.find_objects`` and one comparison per label give them."""
+    pieces = []
+    for index, window in enumerate(ndimage.find_objects(np.maximum(labels, 0)), start=1):
+        if window is not None:
+            local = np.nonzero(labels[window] == index)
+            pieces.append((local[0] + window[0].start, local[1] + window[1].start))
+    return pieces
+
+
+def test_pixels_by_label_are_those_of_find_objects() -> None:
+    rng = np.random.default_rng(10)
+    for trial, mask in enumerate(_masks(11, 150)):
+        if trial % 2:
+            labels = ndimage.label(mask, structure=np.ones((3, 3), dtype=bool))[0]
+        else:  # labels with gaps and unlabelled pixels below zero, as a watershed leaves them
+            labels = (rng.integers(-1, 9, size=mask.shape) * mask).astype(np.int32)
+        got, expected = pixels_by_label(labels), _pixels_by_find_objects(labels)
+        assert len(got) == len(expected)
+        for (rows, columns), (expected_rows, expected_columns) in zip(got, expected, strict=True):
+            assert rows.dtype == expected_rows.dtype == np.intp
+            assert np.array_equal(rows, expected_rows)
+            assert np.array_equal(columns, expected_columns)
+
+
+def _band_ratio_row_by_row(smooth: np.ndarray, extent: BodyExtent, rows: range) -> float:
+    """The midline brightness of a band of rows as a loop over the rows measures it."""
+    ratios = []
+    for row in rows:
+        columns = np.flatnonzero(extent.mask[row])
+        if columns.size < 3:
+            continue
+        middle = round((columns[0] + columns[-1]) / 2)
+        row_max = float(smooth[row, columns[0] : columns[-1] + 1].max())
+        if row_max <= 0:
+            continue
+        ratios.append(float(smooth[row, max(middle - 2, 0) : middle + 3].mean()) / row_max)
+    return float(np.median(ratios)) if ratios else 0.0
+
+
+def test_band_ratio_is_the_row_by_row_loop() -> None:
+    rng = np.random.default_rng(12)
+    for _ in range(2000):
+        shape = (int(rng.integers(1, 40)), int(rng.integers(1, 30)))
+        extent = BodyExtent(rng.random(shape) < rng.random())
+        scale = rng.choice([1e-3, 1.0, 1e4])
+        smooth = (rng.gamma(2.0, scale, size=shape) - rng.random() * scale).astype(np.float32)
+        rows = range(int(rng.integers(0, shape[0])), int(rng.integers(0, shape[0] + 1)))
+        assert _band_ratio(smooth, extent, rows) == _band_ratio_row_by_row(smooth, extent, rows)

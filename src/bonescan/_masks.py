@@ -4,7 +4,9 @@
 with their default structure (a pixel and its four neighbours) and border (nothing outside the image)
 are the same as ``n`` passes of shifted logical operations on whole rows and columns, which take a
 fraction of the time on a whole-body view. :func:`values_by_label` gives the values under every label
-of a label map in one sort, instead of one comparison of the whole map per label.
+of a label map in one sort, instead of one comparison of the whole map per label, and
+:func:`pixels_by_label` the pixels of every label of a labelled image the same way, instead of
+``ndimage.find_objects`` and one comparison per label.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from numpy.typing import NDArray
 
 _Value = TypeVar("_Value", bound=np.generic)
 
-__all__ = ["grown", "grown_square", "shrunk", "values_by_label"]
+__all__ = ["grown", "grown_square", "pixels_by_label", "shrunk", "values_by_label"]
 
 
 def _check(iterations: int) -> None:
@@ -134,3 +136,33 @@ def values_by_label(labels: NDArray[np.uint8], values: NDArray[_Value]) -> dict[
         for label, (count, end) in enumerate(zip(counts, ends, strict=True))
         if count
     }
+
+
+def pixels_by_label(labels: NDArray[np.integer]) -> list[tuple[NDArray[np.intp], NDArray[np.intp]]]:
+    """Return the pixels of every positive label of a labelled image, in label order.
+
+    Parameters
+    ----------
+    labels : ndarray of int, 2-D
+        A labelled image (``ndimage.label``, a watershed); 0 and below are unlabelled.
+
+    Returns
+    -------
+    list of tuple of ndarray of intp
+        Per label from 1 to the largest that is present: its rows and columns, in row-major order
+        (those of ``np.nonzero(labels == label)``). Labels without pixels are left out.
+    """
+    flat = labels.ravel()
+    inside = np.flatnonzero(flat > 0)
+    if inside.size == 0:
+        return []
+    values = flat[inside]
+    positions = inside[np.argsort(values, kind="stable")]  # stable: row-major order within each label
+    counts = np.bincount(values)
+    ends = np.cumsum(counts)
+    rows, columns = np.divmod(positions, labels.shape[1])
+    return [
+        (rows[int(end) - int(count) : int(end)], columns[int(end) - int(count) : int(end)])
+        for count, end in zip(counts[1:], ends[1:], strict=True)
+        if count
+    ]

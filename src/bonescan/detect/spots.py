@@ -52,7 +52,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage
 
-from bonescan._masks import grown
+from bonescan._masks import grown, pixels_by_label
 from bonescan.anatomy.model import ViewAnatomy
 from bonescan.detect.measure import ViewGeometry, measure_spot, view_geometry
 from bonescan.detect.model import ORGAN_SHARE, Spot, SpotKind
@@ -230,22 +230,15 @@ def _half_maximum_core(contrast: NDArray[np.float32]) -> NDArray[np.bool_]:
 def _components(
     mask: NDArray[np.bool_] | NDArray[np.int32], minimum: int
 ) -> list[tuple[NDArray[np.intp], NDArray[np.intp]]]:
-    """Return the pixels of each spot: connected pieces of a mask, or the labels of a labelled image."""
+    """Return the pixels of each spot: connected pieces of a mask, or the labels of a labelled image.
+
+    Pieces of fewer than ``minimum`` pixels are left out.
+    """
     if mask.dtype == bool:
-        labelled, count = ndimage.label(mask, structure=_EIGHT)
+        labelled: NDArray[np.integer] = np.asarray(ndimage.label(mask, structure=_EIGHT)[0])
     else:
-        labelled, count = mask, int(mask.max())
-    if count == 0:
-        return []
-    found = ndimage.find_objects(labelled)
-    pieces = []
-    for index, window in enumerate(found, start=1):
-        if window is None:
-            continue
-        local = np.nonzero(labelled[window] == index)
-        if local[0].size >= minimum:
-            pieces.append((local[0] + window[0].start, local[1] + window[1].start))
-    return pieces
+        labelled = np.asarray(mask, dtype=np.int32)
+    return [pixels for pixels in pixels_by_label(labelled) if pixels[0].size >= minimum]
 
 
 def _split_at_peaks(candidate: NDArray[np.bool_], smoothed: NDArray[np.float32]) -> NDArray[np.int32]:
