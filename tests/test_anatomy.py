@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +17,6 @@ from scipy import ndimage
 
 from bonescan import load_study, write_nm_image
 from bonescan.anatomy import find_landmarks, segment
-from bonescan.anatomy._onnx import restricted_threads
 from bonescan.anatomy.consistency import keep_leg_order
 from bonescan.anatomy.grid import from_canonical, to_canonical
 from bonescan.anatomy.landmarks import Landmark
@@ -128,10 +129,24 @@ def test_the_edge_refiner_brings_bone_closer_to_the_truth(cohort: Path, simulate
         assert _bone_dice(refined, truth) > network_only + 0.005, view.name
 
 
+_PINNED_CHILD = (
+    "import os\n"
+    "os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})\n"
+    "from bonescan.anatomy._onnx import restricted_threads\n"
+    "print(restricted_threads())\n"
+)
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="no CPU affinity on this system")
+def test_a_process_pinned_to_one_cpu_runs_the_networks_on_one_thread() -> None:
+    """Pinned to one CPU of several, the networks get one thread (onnxruntime's default would use more)."""
+    printed = subprocess.run(
+        [sys.executable, "-c", _PINNED_CHILD], check=True, capture_output=True, text=True
+    ).stdout.strip()
+    assert printed == ("1" if (os.cpu_count() or 1) > 1 else "None")
+
+
 def test_the_networks_run_on_the_cpus_the_process_may_use_with_the_same_outputs(simulated) -> None:
-    if hasattr(os, "sched_getaffinity"):
-        allowed = len(os.sched_getaffinity(0))
-        assert restricted_threads() == (allowed if allowed < (os.cpu_count() or allowed) else None)
     inputs = network_inputs(simulated.views)
     assert np.array_equal(load_network().run(inputs), load_network(threads=1).run(inputs))
     assert np.array_equal(load_network(threads=1).run(inputs), load_network(threads=2).run(inputs))
