@@ -172,6 +172,21 @@ def test_physiological_is_not_a_false_positive() -> None:
     assert [p.finding_id for p in match.physiological_unmatched] == [7]
 
 
+def test_a_lesion_behind_the_bladder_is_its_own_detections_not_the_bladders() -> None:
+    # a metastasis in both views at row 100; the bladder's spot in the anterior view 2 mm from it,
+    # the metastasis's own detection in the posterior view 6 mm from it
+    behind = truth([finding(1, views=VIEWS)])
+    bladder = hotspot(7, 101.0, 50.0, view="anterior", label="physiological", p=0.01)
+    own = hotspot(8, 103.0, 50.0, view="posterior", p=0.95)
+    match = match_scan(result([bladder, own]), behind)
+    assert [(match.predictions[m.predicted].finding_id, m.distance_mm) for m in match.matches] == [(8, 6.0)]
+    assert match.false_positives == ()
+    assert [p.finding_id for p in match.physiological_unmatched] == [7]
+    # with no other detection the bladder's spot still takes the lesion (detected, at 0.01)
+    alone = match_scan(result([bladder]), behind)
+    assert [alone.predictions[m.predicted].finding_id for m in alone.matches] == [7]
+
+
 def test_artefact_match_is_not_a_false_positive() -> None:
     urine = finding(1, kind="urine_contamination", malignant=False)
     match = match_scan(result([hotspot(1, label="artefact", p=0.05)]), truth([urine], label="benign"))

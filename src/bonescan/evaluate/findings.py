@@ -45,7 +45,11 @@ the same spacings. A truth view without ``equivalent_diameter_mm`` takes the dia
 ``area_px`` pixels. The distance of a candidate pair is the smallest centroid-to-centre distance over
 the hotspots that satisfy 1 and 2. Pairs are then taken greedily, shortest distance first (ties: first
 predicted lesion, then first truth lesion in their lists), each predicted and each truth lesion used
-at most once.
+at most once; predicted lesions labelled ``physiological`` come after all others. They show the
+bladder or a kidney, which the truth does not list: a sacral metastasis behind the bladder, shown
+by a detection of its own in the posterior view, is that detection's, even when the bladder's spot
+in the anterior view lies nearer (taken first, it made the metastasis a miss and its own detection
+a false positive). A physiological lesion still takes a truth lesion that no other one can.
 
 Counting
 --------
@@ -655,7 +659,7 @@ def match_scan(result: Mapping[str, Any], truth: Mapping[str, Any], margin_mm: f
             found = qualifying_distance(lesion, target, spacings, margin_mm)
             if found is not None:
                 candidates.append((found[0], p, t, found[1]))
-    candidates.sort(key=lambda c: (c[0], c[1], c[2]))
+    candidates.sort(key=lambda c: (predictions[c[1]].physiological, c[0], c[1], c[2]))
     used_p: set[int] = set()
     used_t: set[int] = set()
     matches = []
