@@ -148,12 +148,11 @@ def test_a_process_pinned_to_one_cpu_runs_the_networks_on_one_thread() -> None:
 
 def test_the_networks_run_on_the_cpus_the_process_may_use_with_the_same_outputs(simulated) -> None:
     inputs = network_inputs(simulated.views)
-    assert np.array_equal(load_network().run(inputs), load_network(threads=1).run(inputs))
-    assert np.array_equal(load_network(threads=1).run(inputs), load_network(threads=2).run(inputs))
+    default, one_thread, two_threads = (load_network(threads=t).run(inputs) for t in (None, 1, 2))
+    assert np.array_equal(default, one_thread)
+    assert np.array_equal(one_thread, two_threads)
     body = segment(simulated).view(ViewName.ANTERIOR).body
-    probability = view_probabilities(simulated.anterior, load_network().run(inputs)[0])[BONE_LABELS].sum(
-        axis=0
-    )
+    probability = view_probabilities(simulated.anterior, default[0])[BONE_LABELS].sum(axis=0)
     view = simulated.anterior
     one, two = (
         refined_bone(load_refiner(threads=threads), view.counts, probability, body, view.pixel_spacing_mm)

@@ -84,7 +84,8 @@ def analyze(
     bsi = bone_scan_index(judged, anatomy, patient.bsi_calibration, diffuse)
     first_raw = bsi.raw_percent if first is judged else bone_scan_index(first, anatomy).raw_percent
     features = patient_features(first, first_raw, references)
-    reported = patient_features(judged, bsi.raw_percent, references)
+    # Without a second reader the reported reading is the first: nothing lowered, nothing to weigh.
+    reported = None if first is judged else patient_features(judged, bsi.raw_percent, references)
     model_probability = patient.probability(features, reported=reported, super_scan=super_scan)
     likelihood_ratio = scan_likelihood_ratio(model_probability, patient.training_prevalence)
     probability = (
