@@ -70,6 +70,79 @@ class Refiner(nn.Module):
         return x[:, 1:2] + self.head(self.body(x))
 
 
+class MirrorConv(nn.Module):
+    """A convolution that commutes with mirroring the image left to right.
+
+    Its channels come in pairs (the first half, then their partners): mirroring the input mirrors
+    each channel and swaps every channel with its partner. A layer learns the kernels from both
+    halves to the first half; the second half uses the same kernels mirrored and the halves swapped.
+    With ``paired_in=False`` the input channels are plain (a mirror only mirrors them: the first
+    layer's intensity and logit), and each kernel's mirror makes the partner channel.
+    """
+
+    def __init__(self, channels_in: int, pairs_out: int, dilation: int = 1, paired_in: bool = True) -> None:
+        super().__init__()
+        self.paired_in, self.dilation = paired_in, dilation
+        self.base = nn.Conv2d(channels_in, pairs_out, 3, padding=dilation, dilation=dilation)
+
+    def full(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Return the weight and bias of the plain convolution this layer is."""
+        weight, bias = self.base.weight, self.base.bias
+        mirrored = weight.flip(-1)
+        if self.paired_in:
+            half = weight.shape[1] // 2
+            mirrored = torch.cat([mirrored[:, half:], mirrored[:, :half]], dim=1)
+        return torch.cat([weight, mirrored]), torch.cat([bias, bias])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Convolve ``x`` with :meth:`full`."""
+        weight, bias = self.full()
+        return nn.functional.conv2d(x, weight, bias, padding=self.dilation, dilation=self.dilation)
+
+
+class MirrorRefiner(nn.Module):
+    """The refiner built of :class:`MirrorConv` layers: one run, where the plain one needs two.
+
+    Its scores of a mirrored view are the mirror of its scores of the view, so one run does what the
+    plain refiner needs two (the view and its mirror image, averaged) for.
+    """
+
+    def __init__(self, width: int = 16) -> None:
+        super().__init__()
+        if width % 2:
+            raise SystemExit("--mirror needs an even --width (channels come in pairs)")
+        pairs, layers = width // 2, []
+        for index, dilation in enumerate(DILATIONS):
+            layers.append(MirrorConv(2 if index == 0 else width, pairs, dilation, paired_in=index > 0))
+        self.layers = nn.ModuleList(layers)
+        self.head = nn.Conv2d(pairs, 1, 1)
+
+    def head_weight(self) -> torch.Tensor:
+        """Return the 1×1 head as a plain convolution: both halves of a pair weighed alike."""
+        return torch.cat([self.head.weight, self.head.weight], dim=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Return bone scores (N, 1, H, W) for inputs (N, 2, H, W), as :class:`Refiner` does."""
+        features = x
+        for layer in self.layers:
+            features = torch.relu(layer(features))
+        return x[:, 1:2] + nn.functional.conv2d(features, self.head_weight(), self.head.bias)
+
+    def plain(self) -> Refiner:
+        """Return the same network as a plain :class:`Refiner` (for export: one ONNX graph for both)."""
+        width = self.head.weight.shape[1] * 2
+        plain = Refiner(width)
+        convolutions = [module for module in plain.body if isinstance(module, nn.Conv2d)]
+        with torch.no_grad():
+            for layer, target in zip(self.layers, convolutions, strict=True):
+                weight, bias = layer.full()
+                target.weight.copy_(weight)
+                target.bias.copy_(bias)
+            plain.head.weight.copy_(self.head_weight())
+            plain.head.bias.copy_(self.head.bias)
+        return plain
+
+
 # --- data ---------------------------------------------------------------------------------------------
 
 
@@ -182,7 +255,7 @@ def _batch(views: _Views, indices: np.ndarray, rng: np.random.Generator) -> list
     return [torch.from_numpy(np.stack(parts)) for parts in zip(*samples, strict=True)]
 
 
-def _dice(model: Refiner, views: _Views, indices: np.ndarray) -> dict[str, float]:
+def _dice(model: nn.Module, views: _Views, indices: np.ndarray) -> dict[str, float]:
     """Bone Dice of the network's P(bone) > 0.5 and of the refiner on whole held-out views."""
     model.eval()
     before, after = [], []
@@ -208,14 +281,19 @@ def train(
     seed: int,
     focus: list[str],
     focus_share: float,
+    mirror: bool = False,
 ) -> None:
     """Train the refiner and export it (ONNX and a description) into ``out``."""
+    try:  # torch's exporter needs it: fail now, not after the training
+        import onnx  # noqa: F401
+    except ImportError:
+        raise SystemExit("the ONNX export needs the onnx package: pip install onnx") from None
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     views = _Views(files, focus, focus_share)
     held_out = np.arange(len(views))[-max(len(views) // 20, 1) :]
     training = np.arange(len(views))[: held_out[0]]
-    model = Refiner(width)
+    model: nn.Module = MirrorRefiner(width) if mirror else Refiner(width)
     optimiser = torch.optim.AdamW(model.parameters(), 2e-3, weight_decay=1e-4)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, 2e-3, total_steps=steps)
     loss_function = nn.BCEWithLogitsLoss(reduction="none")
@@ -243,16 +321,18 @@ def train(
         "focus_regions": focus,
         "focus_share": focus_share if focus else 0.0,
         "seed": seed,
+        "mirror_equivariant": mirror,
         "training_views": len(training),
         "validation_views": len(held_out),
         "validation_bone_dice": dice,
     }
-    _export(model, out, description)
+    _export(model.plain() if isinstance(model, MirrorRefiner) else model, out, description)
 
 
 def _export(model: Refiner, out: Path, description: dict) -> None:
     out.mkdir(parents=True, exist_ok=True)
     model.eval()
+    torch.save(model.state_dict(), out / "bone_refine.pt")  # kept should the export fail
     torch.onnx.export(
         model,
         torch.zeros(1, 2, 256, 128),
@@ -289,15 +369,20 @@ def main() -> None:
         help="centre a share of the crops on this region (repeatable; needs arrays with label maps)",
     )  # fmt: skip
     fit.add_argument("--focus-share", type=float, default=0.3, help="share of crops centred on --focus")
+    fit.add_argument(
+        "--mirror", action="store_true",
+        help="a refiner that treats a view and its mirror image alike by construction (one run, not two)",
+    )  # fmt: skip
+    fit.add_argument("--threads", type=int, default=2, help="torch's threads")
     fit.add_argument("files", type=Path, nargs="+", help="arrays written by generate")
     arguments = parser.parse_args()
-    torch.set_num_threads(2)
+    torch.set_num_threads(getattr(arguments, "threads", 2))
     if arguments.command == "generate":
         generate(arguments.out, arguments.cohorts, arguments.limit)
     else:
         train(
             arguments.files, arguments.out, arguments.steps, arguments.batch, arguments.width,
-            arguments.seed, arguments.focus, arguments.focus_share,
+            arguments.seed, arguments.focus, arguments.focus_share, arguments.mirror,
         )  # fmt: skip
 
 

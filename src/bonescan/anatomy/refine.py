@@ -77,9 +77,15 @@ def _box(body: NDArray[np.bool_]) -> tuple[slice, slice]:
 def _scores(
     refiner: BoneRefiner, counts: NDArray[np.float32], probability: NDArray[np.float32]
 ) -> NDArray[np.float32]:
-    """Return the refiner's bone scores, averaged over the view and its mirror image."""
+    """Return the refiner's bone scores, treating the view and its mirror image alike.
+
+    A refiner built to commute with mirroring (``mirror_equivariant`` in its description) runs once;
+    another runs on the view and on its mirror image and the two scores are averaged.
+    """
     inputs = refine_inputs(counts, probability)
-    direct = refiner.run(inputs)[0, 0]
+    direct: NDArray[np.float32] = refiner.run(inputs)[0, 0]
+    if refiner.description.get("mirror_equivariant", False):
+        return direct
     mirrored = refiner.run(np.ascontiguousarray(inputs[..., ::-1]))[0, 0, :, ::-1]
     scores: NDArray[np.float32] = np.asarray((direct + mirrored) / 2.0, dtype=np.float32)
     return scores
