@@ -20,6 +20,7 @@ from bonescan._zoom import zoomed
 from bonescan.anatomy.segment import _nearest
 from bonescan.detect.photopenia import _reflect_mask, reflect
 from bonescan.detect.reference import _extreme, _line
+from bonescan.detect.spots import _split_at_peaks
 from bonescan.io.orientation import _band_ratio
 
 
@@ -191,3 +192,34 @@ def test_band_ratio_is_the_row_by_row_loop() -> None:
         smooth = (rng.gamma(2.0, scale, size=shape) - rng.random() * scale).astype(np.float32)
         rows = range(int(rng.integers(0, shape[0])), int(rng.integers(0, shape[0] + 1)))
         assert _band_ratio(smooth, extent, rows) == _band_ratio_row_by_row(smooth, extent, rows)
+
+
+def _split_on_the_whole_view(candidate: np.ndarray, smoothed: np.ndarray) -> np.ndarray:
+    """The watershed from the uptake peaks as it was run on the whole view."""
+    peaks_image = ndimage.gaussian_filter(smoothed, 1.5)
+    peaks = candidate & (peaks_image == ndimage.maximum_filter(peaks_image, size=9))
+    markers = np.zeros(candidate.shape, dtype=np.int32)
+    rows, columns = np.nonzero(peaks)
+    markers[rows, columns] = np.arange(1, rows.size + 1, dtype=np.int32)
+    markers[~ndimage.binary_dilation(candidate)] = -1
+    top = float(peaks_image[candidate].max()) if candidate.any() else 1.0
+    cost = np.asarray(np.clip(65535.0 * (1.0 - peaks_image / max(top, 1e-6)), 0, 65535), dtype=np.uint16)
+    flooded = ndimage.watershed_ift(cost, markers)
+    flooded[~candidate] = 0
+    return np.asarray(np.maximum(flooded, 0), dtype=np.int32)
+
+
+def test_split_at_peaks_on_the_box_is_the_whole_views_watershed() -> None:
+    rng = np.random.default_rng(13)
+    for trial in range(400):
+        shape = (int(rng.integers(1, 120)), int(rng.integers(1, 90)))
+        smoothed = ndimage.gaussian_filter(rng.gamma(2.0, 10.0, size=shape).astype(np.float32), 1.0)
+        candidate = smoothed > np.quantile(smoothed, rng.random())
+        if trial % 2 == 0:  # pieces within a box, often narrower than the view and far from its sides
+            top, left = int(rng.integers(0, shape[0])), int(rng.integers(0, shape[1]))
+            inside = np.zeros(shape, dtype=bool)
+            inside[top : top + int(rng.integers(1, 40)), left : left + int(rng.integers(1, 30))] = True
+            candidate &= inside
+        got = _split_at_peaks(candidate, smoothed)
+        assert got.dtype == np.int32
+        assert np.array_equal(got, _split_on_the_whole_view(candidate, smoothed))

@@ -107,6 +107,8 @@ _URINE_CORE_FRACTION = 0.5
 _EIGHT = np.ones((3, 3), dtype=bool)
 _PEAK_SMOOTHING_PX = 1.5
 _PEAK_SEPARATION_PX = 9
+#: Reach of the peak search: the peak smoothing's (4 sigma) and the peak separation's.
+_SPLIT_MARGIN_PX = int(4.0 * _PEAK_SMOOTHING_PX + 0.5) + _PEAK_SEPARATION_PX // 2
 _EFFECTIVE_PIXELS = 4.0 * math.pi * SMOOTHING_SIGMA_PX**2
 
 
@@ -242,7 +244,32 @@ def _components(
 
 
 def _split_at_peaks(candidate: NDArray[np.bool_], smoothed: NDArray[np.float32]) -> NDArray[np.int32]:
-    """Label ``candidate`` so that each uptake peak gets its own spot (watershed from the peaks)."""
+    """Label ``candidate`` so that each uptake peak gets its own spot (watershed from the peaks).
+
+    The work is done on the candidate's rows grown by :data:`_SPLIT_MARGIN_PX` (the reach of the
+    smoothing and of the peak search), and on its columns grown as much unless that reaches an edge of
+    the view: every value read there is that of the whole view, and beyond lie only background
+    markers, which no flooding reaches or changes. (``watershed_ift`` takes the last pixel of a row and
+    the first of the next for neighbours; on a box narrower than the view they are background markers
+    at both ends, which changes nothing, but where the box reaches a side of the view they need not
+    be.)
+    """
+    labels = np.zeros(candidate.shape, dtype=np.int32)
+    rows, columns = np.flatnonzero(candidate.any(axis=1)), np.flatnonzero(candidate.any(axis=0))
+    if rows.size == 0:
+        return labels
+    margin = _SPLIT_MARGIN_PX
+    left, right = int(columns[0]) - margin, int(columns[-1]) + margin + 1
+    window = (
+        slice(max(int(rows[0]) - margin, 0), int(rows[-1]) + margin + 1),
+        slice(left, right) if left >= 0 and right <= candidate.shape[1] else slice(None),
+    )
+    labels[window] = _watershed_from_peaks(candidate[window], smoothed[window])
+    return labels
+
+
+def _watershed_from_peaks(candidate: NDArray[np.bool_], smoothed: NDArray[np.float32]) -> NDArray[np.int32]:
+    """Return the watershed of ``candidate`` from its uptake peaks (see :func:`_split_at_peaks`)."""
     peaks_image = ndimage.gaussian_filter(smoothed, _PEAK_SMOOTHING_PX)
     peaks = candidate & (peaks_image == ndimage.maximum_filter(peaks_image, size=_PEAK_SEPARATION_PX))
     markers = np.zeros(candidate.shape, dtype=np.int32)
