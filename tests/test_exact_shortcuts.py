@@ -18,6 +18,7 @@ from bonescan._body import BodyExtent, _filled, smoothed
 from bonescan._masks import grown, grown_square, pixels_by_label, shrunk, values_by_label
 from bonescan._zoom import zoomed
 from bonescan.anatomy.segment import _nearest
+from bonescan.detect.measure import _distances
 from bonescan.detect.photopenia import _reflect_mask, reflect
 from bonescan.detect.reference import _extreme, _line
 from bonescan.detect.spots import _split_at_peaks
@@ -223,3 +224,16 @@ def test_split_at_peaks_on_the_box_is_the_whole_views_watershed() -> None:
         got = _split_at_peaks(candidate, smoothed)
         assert got.dtype == np.int32
         assert np.array_equal(got, _split_on_the_whole_view(candidate, smoothed))
+
+
+def test_joint_distances_are_those_of_the_distance_transform() -> None:
+    rng = np.random.default_rng(14)
+    for trial in range(100):
+        shape = (int(rng.integers(1, 300)), int(rng.integers(1, 120)))
+        features = rng.random(shape) < rng.random() * (0.3 if trial % 2 else 0.002)
+        if not features.any():
+            features[int(rng.integers(0, shape[0])), int(rng.integers(0, shape[1]))] = True
+        distance, indices = ndimage.distance_transform_edt(~features, return_indices=True)
+        got = _distances(indices)
+        assert got.dtype == np.float32
+        assert np.array_equal(got, distance.astype(np.float32))

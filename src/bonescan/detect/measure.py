@@ -141,11 +141,24 @@ def view_geometry(
         far = np.full(labels.shape, np.inf, dtype=np.float32)
         none = np.zeros(labels.shape, dtype=np.int8)
         return ViewGeometry(midline, far, none, spacing_mm, areas, top, length, knee, sole)
-    distance, indices = ndimage.distance_transform_edt(joints == 0, return_indices=True)
+    indices = ndimage.distance_transform_edt(joints == 0, return_distances=False, return_indices=True)
     nearest = joints[indices[0], indices[1]]
-    return ViewGeometry(
-        midline, distance.astype(np.float32), nearest, spacing_mm, areas, top, length, knee, sole
-    )
+    return ViewGeometry(midline, _distances(indices), nearest, spacing_mm, areas, top, length, knee, sole)
+
+
+def _distances(indices: NDArray[np.int32]) -> NDArray[np.float32]:
+    """Return each pixel's distance to the feature ``indices`` gives it, as float32.
+
+    The values of ``ndimage.distance_transform_edt``'s distances (the root of the squared offsets,
+    summed as float64) cast to float32; the squared offsets, whole numbers far below 2**31, are summed
+    as integers here, which is exact and much faster.
+    """
+    rows, columns = indices.shape[1:]
+    down = indices[0] - np.arange(rows, dtype=np.int32)[:, None]
+    across = indices[1] - np.arange(columns, dtype=np.int32)[None, :]
+    squared = down * down
+    squared += across * across
+    return np.asarray(np.sqrt(squared, dtype=np.float64), dtype=np.float32)
 
 
 def _mean_at(image: NDArray[np.float32], rows: NDArray[np.intp], columns: NDArray[np.intp]) -> float | None:
