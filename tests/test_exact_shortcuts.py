@@ -19,7 +19,7 @@ from bonescan._masks import grown, grown_square, pixels_by_label, shrunk, values
 from bonescan._zoom import zoomed
 from bonescan.anatomy.segment import _nearest
 from bonescan.detect.measure import _distances
-from bonescan.detect.photopenia import _reflect_mask, reflect
+from bonescan.detect.photopenia import _mirror_costs, _mirror_weights, _reflect_mask, reflect
 from bonescan.detect.reference import _extreme, _line
 from bonescan.detect.spots import _split_at_peaks
 from bonescan.io.orientation import _band_ratio
@@ -237,3 +237,38 @@ def test_joint_distances_are_those_of_the_distance_transform() -> None:
         got = _distances(indices)
         assert got.dtype == np.float32
         assert np.array_equal(got, distance.astype(np.float32))
+
+
+def _mirror_costs_and_weights_row_by_row(
+    smooth: np.ndarray, bone: np.ndarray, doubled: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The midline search's costs and weights, one row and one candidate midline at a time."""
+    columns = smooth.shape[1]
+    cost = np.zeros((smooth.shape[0], doubled.size), dtype=np.float64)
+    weight = np.zeros_like(cost)
+    for index, twice in enumerate(doubled):
+        filled = np.array([column for column in range(columns) if 0 <= int(twice) - column < columns], int)
+        source = int(twice) - filled
+        for row in range(smooth.shape[0]):
+            cost[row, index] = np.abs(smooth[row][filled] - smooth[row][source]).sum()  # a row: pairwise
+            weight[row, index] = np.count_nonzero(bone[row][filled] | bone[row][source])
+    return cost, weight
+
+
+def test_mirror_costs_and_weights_are_the_loops_over_every_row() -> None:
+    rng = np.random.default_rng(15)
+    for trial in range(120):
+        shape = (int(rng.integers(1, 8)), int(rng.integers(1, 70)))
+        bone = rng.random(shape) < rng.random()
+        if trial % 2:
+            bone[rng.random(shape[0]) < 0.5] = False  # rows without bone
+        scale = rng.choice([1e-3, 1.0, 1e4])
+        smooth = np.where(bone, rng.gamma(2.0, scale, size=shape), 0).astype(np.float32)
+        reach = int(rng.integers(0, 2 * shape[1] + 4))
+        doubled = np.arange(shape[1] - 1 - reach, shape[1] - 1 + reach + 1)
+        cost, weight = _mirror_costs_and_weights_row_by_row(smooth, bone, doubled)
+        assert np.array_equal(_mirror_weights(bone, doubled), weight)
+        assert np.array_equal(_mirror_costs(smooth, doubled).astype(np.float64), cost)
+        with_bone = np.flatnonzero(bone.any(axis=1))
+        assert np.array_equal(_mirror_costs(smooth[with_bone], doubled).astype(np.float64), cost[with_bone])
+        assert not cost[~bone.any(axis=1)].any() and not weight[~bone.any(axis=1)].any()

@@ -41,7 +41,7 @@ from typing import TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import ndimage
+from scipy import fft, ndimage
 
 from bonescan._masks import grown, shrunk
 from bonescan._zoom import zoomed
@@ -330,18 +330,10 @@ def _midline_of_smoothed(
     cost = np.zeros((smooth.shape[0], doubled.size), dtype=np.float64)
     weight = np.zeros_like(cost)
     bone_here = bone[::step]
-    smooth_reversed = np.ascontiguousarray(smooth[:, ::-1])
-    bone_reversed = np.ascontiguousarray(bone_here[:, ::-1])
-    difference = np.empty_like(smooth)  # reused: no new arrays per candidate midline
-    either = np.empty(bone_here.shape, dtype=bool)
-    for index, twice in enumerate(doubled):
-        reflected, filled = _reflected_about(smooth_reversed, int(twice))
-        other_bone, _ = _reflected_about(bone_reversed, int(twice))
-        width = reflected.shape[1]
-        np.subtract(smooth[:, filled], reflected, out=difference[:, :width])
-        cost[:, index] = np.abs(difference[:, :width], out=difference[:, :width]).sum(axis=1)
-        np.logical_or(bone_here[:, filled], other_bone, out=either[:, :width])
-        weight[:, index] = np.count_nonzero(either[:, :width], axis=1)
+    with_bone = np.flatnonzero(bone_here.any(axis=1))  # a row without bone costs and weighs nothing
+    if with_bone.size:
+        cost[with_bone] = _mirror_costs(smooth[with_bone], doubled)
+        weight[with_bone] = _mirror_weights(bone_here[with_bone], doubled)
     band = 2 * round(_pixels(MIDLINE_BAND_MM, spacing_mm) / (2 * step)) + 1
     counted = np.where(weight >= _MIN_BAND_BONE_PX, 1.0, 0.0)
     mean_cost = ndimage.uniform_filter1d(cost * counted, band, axis=0) / np.maximum(
@@ -353,6 +345,46 @@ def _midline_of_smoothed(
     length = 2 * round(_pixels(_MIDLINE_MEDIAN_MM, spacing_mm) / (2 * step)) + 1
     best = ndimage.median_filter(best, size=length, mode="nearest")
     return np.asarray(np.repeat(best, step)[:rows], dtype=np.intp)
+
+
+def _mirror_costs(smooth: NDArray[np.float32], doubled: NDArray[np.int_]) -> NDArray[np.float32]:
+    """Return, per row and candidate midline (twice its column), the sum of ``|smooth - reflection|``.
+
+    The sum runs over the columns whose reflection stays inside the view, in float32 as numpy sums a
+    row.
+    """
+    cost = np.zeros((smooth.shape[0], doubled.size), dtype=np.float32)
+    smooth_reversed = np.ascontiguousarray(smooth[:, ::-1])
+    difference = np.empty_like(smooth)  # reused: no new arrays per candidate midline
+    for index, twice in enumerate(doubled):
+        reflected, filled = _reflected_about(smooth_reversed, int(twice))
+        width = reflected.shape[1]
+        np.subtract(smooth[:, filled], reflected, out=difference[:, :width])
+        cost[:, index] = np.abs(difference[:, :width], out=difference[:, :width]).sum(axis=1)
+    return cost
+
+
+def _mirror_weights(bone: NDArray[np.bool_], doubled: NDArray[np.int_]) -> NDArray[np.int64]:
+    """Return, per row and candidate midline (twice its column), the bone pixels on either side.
+
+    That is how many of the columns whose reflection stays inside the view are bone or reflect onto
+    bone: twice the bone among those columns (they reflect onto one another) less the bone that
+    reflects onto bone, the row's self-convolution at ``twice``. The convolution is taken by FFT, just
+    long enough that the candidates' terms do not wrap around, and rounded: a whole number of at most
+    the row's width, far within float64's exactness.
+    """
+    columns = bone.shape[1]
+    before = np.zeros((bone.shape[0], columns + 1), dtype=np.int32)
+    np.cumsum(bone.view(np.uint8), axis=1, dtype=np.int32, out=before[:, 1:])
+    inside = (doubled >= 0) & (doubled <= 2 * columns - 2)
+    twice = np.clip(doubled, 0, 2 * columns - 2)
+    low, high = np.maximum(twice - columns + 1, 0), np.minimum(twice, columns - 1)
+    among = before[:, high + 1] - before[:, low]
+    # a circular convolution of length n holds the linear one at t when t < n and t + n > 2 * columns - 2
+    length = fft.next_fast_len(max(int(twice.max()) + 1, 2 * columns - 1 - int(twice.min())), real=True)
+    spectrum = fft.rfft(bone.astype(np.float64), n=length, axis=1)
+    both = np.rint(fft.irfft(spectrum * spectrum, n=length, axis=1)[:, twice]).astype(np.int64)
+    return np.where(inside, 2 * among.astype(np.int64) - both, 0)
 
 
 def _from_other_side(
