@@ -87,20 +87,23 @@ def test_smoothed_is_gaussian_filter_and_read_only() -> None:
     assert np.array_equal(as_integers, ndimage.gaussian_filter(counts, 2.0))
 
 
-def test_reflection_takes_the_column_across_the_midline() -> None:
+@pytest.mark.parametrize("run", [1, 3, 8])
+def test_reflection_takes_the_column_across_the_midline(run: int) -> None:
     rng = np.random.default_rng(6)
-    image = rng.random((20, 17)).astype(np.float32)
-    midline = rng.integers(-3, 40, size=20).astype(np.intp)
-    reflected, inside = reflect(image, midline)
-    mask = image > 0.5
-    mirrored = _reflect_mask(mask, midline)
-    for row in range(20):
-        for column in range(17):
-            source = int(midline[row]) - column
-            known = 0 <= source < 17
-            assert inside[row, column] == known
-            assert reflected[row, column] == (image[row, source] if known else 0.0)
-            assert mirrored[row, column] == (known and bool(mask[row, source]))
+    for rows, columns in ((20, 17), (1, 1), (7, 1), (1, 9), (30, 40)):
+        image = rng.random((rows, columns)).astype(np.float32)
+        midline = np.repeat(rng.integers(-3, 2 * columns + 3, size=rows), run)[:rows].astype(np.intp)
+        reflected, inside = reflect(image, midline)
+        assert reflected.dtype == np.float32
+        mask = image > 0.5
+        mirrored = _reflect_mask(mask, midline)
+        for row in range(rows):
+            for column in range(columns):
+                source = int(midline[row]) - column
+                known = 0 <= source < columns
+                assert inside[row, column] == known
+                assert reflected[row, column] == (image[row, source] if known else 0.0)
+                assert mirrored[row, column] == (known and bool(mask[row, source]))
 
 
 def test_values_by_label_are_the_masked_values_in_order() -> None:
