@@ -20,7 +20,7 @@ from bonescan._zoom import zoomed
 from bonescan.anatomy.segment import _nearest
 from bonescan.detect.measure import _distances
 from bonescan.detect.photopenia import _mirror_costs, _mirror_weights, _reflect_mask, reflect
-from bonescan.detect.reference import _extreme, _line
+from bonescan.detect.reference import _extreme, _line, _percentile
 from bonescan.detect.spots import _split_at_peaks
 from bonescan.io.orientation import _band_ratio
 
@@ -275,3 +275,18 @@ def test_mirror_costs_and_weights_are_the_loops_over_every_row() -> None:
         with_bone = np.flatnonzero(bone.any(axis=1))
         assert np.array_equal(_mirror_costs(smooth[with_bone], doubled).astype(np.float64), cost[with_bone])
         assert not cost[~bone.any(axis=1)].any() and not weight[~bone.any(axis=1)].any()
+
+
+def test_percentile_is_numpys() -> None:
+    rng = np.random.default_rng(18)
+    quantiles = (50.0, 60.0, 0.0, 100.0, 99.5, 2.0)
+    for trial in range(6000):
+        size = int(rng.integers(1, 40)) if trial % 10 else int(rng.integers(1, 3000))
+        values = rng.gamma(2.0, 1.0, size) * rng.choice([1e-3, 1.0, 1e6])
+        values = np.round(values) if trial % 4 == 0 else values
+        values = values.astype(np.float32 if trial % 3 else np.float64)
+        if trial % 50 == 0:
+            values[0] = np.nan
+        percentile = quantiles[trial % 6] if trial % 5 else float(rng.uniform(0.0, 100.0))
+        got, expected = _percentile(values, percentile), float(np.percentile(values, percentile))
+        assert got == expected or (math.isnan(got) and math.isnan(expected))

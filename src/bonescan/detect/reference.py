@@ -195,13 +195,38 @@ def bone_label_mask(labels: NDArray[np.uint8]) -> NDArray[np.bool_]:
 
 
 def _robust_level(values: NDArray[np.float32], percentile: float) -> float:
-    level = float(np.percentile(values, percentile))
+    level = _percentile(values, percentile)
+    used = values.size
     for _ in range(2):
         kept = values[values <= _EXCLUDE_ABOVE * level]
         if kept.size == 0:
             break
-        level = float(np.percentile(kept, percentile))
+        if kept.size != used:  # else the same values (all at most a threshold): the same level
+            level, used = _percentile(kept, percentile), kept.size
     return level
+
+
+def _percentile(values: NDArray[np.floating], percentile: float) -> float:
+    """Return ``float(np.percentile(values, percentile))`` of a 1-D float array, with less overhead.
+
+    The same order statistics, taken by one partition, and numpy's linear interpolation between
+    them, in the array's precision as numpy does it for a percentile given as a Python float; arrays
+    with NaN, empty ones and others than float32 and float64 are left to numpy.
+    """
+    count = values.size
+    if count == 0 or values.dtype not in (np.float32, np.float64) or np.isnan(values.max()):
+        return float(np.percentile(values, percentile))
+    virtual = (count - 1) * np.true_divide(percentile, 100)
+    below = count - 1 if virtual >= count - 1 else math.floor(virtual)
+    above = min(below + 1, count - 1)
+    ranked = np.partition(values, (below, above) if above != below else below)
+    low, high = ranked[below], ranked[above]
+    gamma = float(virtual - (-1 if virtual >= count - 1 else below))
+    step = values.dtype.type
+    difference = high - low
+    if gamma >= 0.5:
+        return float(high - difference * step(1 - gamma))
+    return float(low + difference * step(gamma))
 
 
 def _region_levels(smoothed: NDArray[np.float32], labels: NDArray[np.uint8]) -> dict[str, float]:
