@@ -290,3 +290,24 @@ def test_percentile_is_numpys() -> None:
         percentile = quantiles[trial % 6] if trial % 5 else float(rng.uniform(0.0, 100.0))
         got, expected = _percentile(values, percentile), float(np.percentile(values, percentile))
         assert got == expected or (math.isnan(got) and math.isnan(expected))
+
+
+def test_extremes_over_any_footprint_are_ndimage_ones() -> None:
+    rng = np.random.default_rng(19)
+    for trial in range(300):
+        shape = (int(rng.integers(1, 60)), int(rng.integers(1, 40)))
+        image = rng.gamma(2.0, 3.0, size=shape).astype(np.float32)
+        footprint = (
+            rng.random((2 * int(rng.integers(0, 5)) + 1, 2 * int(rng.integers(0, 5)) + 1)) < rng.random()
+        )
+        if trial % 2:  # lines and bands: long runs in one direction
+            footprint = np.eye(footprint.shape[0], footprint.shape[1], int(rng.integers(-2, 3)), dtype=bool)
+            footprint = footprint[::-1] if trial % 4 == 1 else footprint
+            footprint |= np.roll(footprint, 1, axis=int(rng.integers(0, 2)))
+        footprint[footprint.shape[0] // 2, footprint.shape[1] // 2] |= not footprint.any()
+        assert np.array_equal(
+            _extreme(image, footprint, minimum=True), ndimage.minimum_filter(image, footprint=footprint)
+        )
+        assert np.array_equal(
+            _extreme(image, footprint, minimum=False), ndimage.maximum_filter(image, footprint=footprint)
+        )
