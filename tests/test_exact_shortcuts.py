@@ -18,7 +18,7 @@ from bonescan._body import BodyExtent, _filled, smoothed
 from bonescan._masks import grown, grown_square, pixels_by_label, shrunk, values_by_label
 from bonescan._zoom import zoomed
 from bonescan.anatomy.segment import _nearest
-from bonescan.detect.measure import _distances
+from bonescan.detect.measure import _covariance, _distances
 from bonescan.detect.photopenia import _mirror_costs, _mirror_weights, _reflect_mask, reflect
 from bonescan.detect.reference import _extreme, _line, _percentile
 from bonescan.detect.spots import _split_at_peaks
@@ -311,3 +311,13 @@ def test_extremes_over_any_footprint_are_ndimage_ones() -> None:
         assert np.array_equal(
             _extreme(image, footprint, minimum=False), ndimage.maximum_filter(image, footprint=footprint)
         )
+
+
+def test_covariance_is_numpys() -> None:
+    rng = np.random.default_rng(20)
+    for trial in range(2000):
+        count = int(rng.integers(2, 300))
+        rows = rng.integers(0, 1024, count)
+        columns = rows // int(rng.integers(1, 5)) + rng.integers(0, 256, count)
+        samples = np.stack([np.sort(rows) if trial % 2 else rows, columns]).astype(float)
+        assert np.array_equal(_covariance(samples).view(np.uint64), np.cov(samples).view(np.uint64))

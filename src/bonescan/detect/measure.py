@@ -195,9 +195,21 @@ def _reference_ratio(
 def _elongation(rows: NDArray[np.intp], columns: NDArray[np.intp]) -> float:
     if rows.size < 3:
         return 1.0
-    covariance = np.cov(np.stack([rows, columns]).astype(float)) + np.eye(2) / 12.0
+    covariance = _covariance(np.stack([rows, columns]).astype(float)) + np.eye(2) / 12.0
     small, large = np.linalg.eigvalsh(covariance)
     return float(math.sqrt(large / max(small, 1e-6)))
+
+
+def _covariance(samples: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Return ``np.cov(samples)`` of a 2-D float64 array (a row per variable, at least two columns).
+
+    The same operations numpy does, without its checks and weights: the mean of each row taken away,
+    the product with the transpose, times one over the number of samples less one.
+    """
+    centred = samples - samples.mean(axis=1)[:, None]
+    covariance: NDArray[np.float64] = np.dot(centred, centred.T.conj())
+    covariance *= np.true_divide(1, samples.shape[1] - 1)
+    return covariance
 
 
 def measure_spot(
