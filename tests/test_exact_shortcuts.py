@@ -19,9 +19,9 @@ from bonescan._masks import grown, grown_square, pixels_by_label, shrunk, values
 from bonescan._zoom import zoomed
 from bonescan.anatomy.segment import _nearest
 from bonescan.detect.measure import _covariance, _distances
-from bonescan.detect.photopenia import _mirror_costs, _mirror_weights, _reflect_mask, reflect
+from bonescan.detect.photopenia import DefectReference, _mirror_costs, _mirror_weights, _reflect_mask, reflect
 from bonescan.detect.reference import _extreme, _line, _percentile
-from bonescan.detect.spots import _split_at_peaks
+from bonescan.detect.spots import _below, _below_at, _split_at_peaks
 from bonescan.io.orientation import _band_ratio
 
 
@@ -321,3 +321,30 @@ def test_covariance_is_numpys() -> None:
         columns = rows // int(rng.integers(1, 5)) + rng.integers(0, 256, count)
         samples = np.stack([np.sort(rows) if trial % 2 else rows, columns]).astype(float)
         assert np.array_equal(_covariance(samples).view(np.uint64), np.cov(samples).view(np.uint64))
+
+
+def test_below_the_reference_at_some_pixels_is_the_whole_views() -> None:
+    rng = np.random.default_rng(21)
+    for _ in range(50):
+        shape = (int(rng.integers(1, 50)), int(rng.integers(1, 40)))
+        smoothed = rng.gamma(2.0, 10.0, size=shape).astype(np.float32)
+        expected = (smoothed * rng.uniform(0.5, 3.0, size=shape)).astype(np.float32)
+        expected[rng.random(shape) < 0.05] = 0.0
+        by_side = rng.random(shape) < 0.5
+        reference = DefectReference(
+            smoothed=smoothed,
+            expected=expected,
+            comparable=by_side | (rng.random(shape) < 0.3),
+            midline=np.full(shape[0], shape[1] - 1, dtype=np.intp),
+            sigma_px=float(rng.uniform(0.5, 4.0)),
+            reflection=expected,
+            by_side=by_side,
+        )
+        levels = rng.gamma(2.0, 10.0, size=shape).astype(np.float32)
+        limit = rng.choice([0.65, 0.75, 0.8], size=shape).astype(np.float32)
+        any_reference = rng.random(shape) < 0.2
+        pixels = np.nonzero(rng.random(shape) < 0.3)
+        assert np.array_equal(reference.ratio_at(pixels), reference.ratio[pixels])
+        assert np.array_equal(reference.z_at(pixels), reference.z[pixels])
+        whole = _below(reference, levels, limit, any_reference)
+        assert np.array_equal(_below_at(reference, levels, limit, any_reference, pixels), whole[pixels])

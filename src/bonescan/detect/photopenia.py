@@ -158,14 +158,20 @@ class DefectReference:
     @cached_property
     def ratio(self) -> NDArray[np.float32]:
         """Smoothed counts over the expected counts: below 1 in a photopenic defect."""
-        return np.asarray(self.smoothed / np.maximum(self.expected, 1e-3), dtype=np.float32)
+        return _ratio(self.smoothed, self.expected)
 
     @cached_property
     def z(self) -> NDArray[np.float32]:
         """How many Poisson standard deviations (of both estimates) the counts lie below the expected."""
-        effective_pixels = 4.0 * math.pi * self.sigma_px**2
-        spread = np.sqrt(np.maximum(self.smoothed + self.expected, 1e-3) / effective_pixels)
-        return np.asarray((self.expected - self.smoothed) / spread, dtype=np.float32)
+        return _z(self.smoothed, self.expected, self.sigma_px)
+
+    def ratio_at(self, pixels: tuple[NDArray[np.intp], NDArray[np.intp]]) -> NDArray[np.float32]:
+        """Return :attr:`ratio` at ``pixels`` only (the same values, without the whole view's)."""
+        return _ratio(self.smoothed[pixels], self.expected[pixels])
+
+    def z_at(self, pixels: tuple[NDArray[np.intp], NDArray[np.intp]]) -> NDArray[np.float32]:
+        """Return :attr:`z` at ``pixels`` only (the same values, without the whole view's)."""
+        return _z(self.smoothed[pixels], self.expected[pixels], self.sigma_px)
 
     def registered(self, candidate: NDArray[np.bool_], spacing_mm: tuple[float, float]) -> DefectReference:
         """Return this reference with each candidate defect's reflection fitted to the bone around it.
@@ -202,6 +208,16 @@ class DefectReference:
     def reflected(self, mask: NDArray[np.bool_]) -> NDArray[np.bool_]:
         """Return ``mask`` reflected about the midline (False where the reflection leaves the view)."""
         return _reflect_mask(mask, self.midline)
+
+
+def _ratio(smoothed: NDArray[np.float32], expected: NDArray[np.float32]) -> NDArray[np.float32]:
+    return np.asarray(smoothed / np.maximum(expected, 1e-3), dtype=np.float32)
+
+
+def _z(smoothed: NDArray[np.float32], expected: NDArray[np.float32], sigma_px: float) -> NDArray[np.float32]:
+    effective_pixels = 4.0 * math.pi * sigma_px**2
+    spread = np.sqrt(np.maximum(smoothed + expected, 1e-3) / effective_pixels)
+    return np.asarray((expected - smoothed) / spread, dtype=np.float32)
 
 
 def _pixels(mm: float, spacing_mm: tuple[float, float]) -> float:

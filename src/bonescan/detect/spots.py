@@ -191,7 +191,7 @@ def _make_spot(
     if hot:
         contrast = float(normal.contrast[rows, columns].max())
     else:  # how many times the bone around it exceeds the defect
-        contrast = 1.0 / max(float(reference.ratio[rows, columns].min()), 1e-3)
+        contrast = 1.0 / max(float(reference.ratio_at(pixels).min()), 1e-3)
     broad = float((normal.smoothed[rows, columns] / np.maximum(normal.broad[rows, columns], 1e-3)).max())
     return Spot(
         view=view.name,
@@ -368,9 +368,49 @@ def _below(
     :data:`COLD_VERTEBRA_REFERENCE_MAX`: a normal vertebra between two hot ones is not a defect),
     except where ``any_reference`` is set.
     """
-    below = defect.comparable & (defect.ratio <= ratio_limit) & (defect.z >= COLD_PIXEL_Z)
-    most = np.where(defect.by_side, _COLD_REFERENCE_MAX, COLD_VERTEBRA_REFERENCE_MAX)
-    return np.asarray(below & ((defect.expected <= most * levels) | any_reference))
+    return _below_where(
+        (defect.comparable, defect.ratio, defect.z, defect.by_side, defect.expected),
+        levels,
+        ratio_limit,
+        any_reference,
+    )
+
+
+def _below_at(
+    defect: DefectReference,
+    levels: NDArray[np.float32],
+    ratio_limit: NDArray[np.float32],
+    any_reference: NDArray[np.bool_],
+    pixels: tuple[NDArray[np.intp], NDArray[np.intp]],
+) -> NDArray[np.bool_]:
+    """Return :func:`_below` at ``pixels`` only (the same values, without the whole view's)."""
+    return _below_where(
+        (
+            defect.comparable[pixels],
+            defect.ratio_at(pixels),
+            defect.z_at(pixels),
+            defect.by_side[pixels],
+            defect.expected[pixels],
+        ),
+        levels[pixels],
+        ratio_limit[pixels],
+        any_reference[pixels],
+    )
+
+
+def _below_where(
+    defect: tuple[
+        NDArray[np.bool_], NDArray[np.float32], NDArray[np.float32], NDArray[np.bool_], NDArray[np.float32]
+    ],
+    levels: NDArray[np.float32],
+    ratio_limit: NDArray[np.float32],
+    any_reference: NDArray[np.bool_],
+) -> NDArray[np.bool_]:
+    """Return :func:`_below` from the reference's comparable, ratio, z, by-side and expected values."""
+    comparable, ratio, z, by_side, expected = defect
+    below = comparable & (ratio <= ratio_limit) & (z >= COLD_PIXEL_Z)
+    most = np.where(by_side, _COLD_REFERENCE_MAX, COLD_VERTEBRA_REFERENCE_MAX)
+    return np.asarray(below & ((expected <= most * levels) | any_reference))
 
 
 def _cold_bounds(
@@ -407,7 +447,10 @@ def _cold_spots(
     loose = replace(normal.defect, expected=normal.defect.reflection)  # the other side, unshifted
     candidate = allowed & _below(loose, levels, ratio_limit, hole_by_side)
     registered = normal.defect.registered(candidate, view.pixel_spacing_mm)
-    candidate &= _below(registered, levels, ratio_limit, hole_by_side)
+    rows, columns = np.nonzero(candidate)  # the registered reference is judged where the loose one found
+    found = (rows, columns)
+    dropped = ~_below_at(registered, levels, ratio_limit, hole_by_side, found)
+    candidate[rows[dropped], columns[dropped]] = False
     spots = []
     for pixels in _components(candidate, MIN_COLD_PX):
         spot = _make_spot(view, SpotKind.COLD, pixels, normal, anatomy, geometry, registered)
