@@ -9,6 +9,7 @@ for, on random images and masks of many shapes, including the degenerate ones (o
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -19,10 +20,13 @@ from bonescan._masks import grown, grown_square, pixels_by_label, shrunk, values
 from bonescan._zoom import zoomed
 from bonescan.anatomy.segment import _nearest
 from bonescan.detect.measure import _covariance, _distances
+from bonescan.detect.model import URINE, SpotKind
+from bonescan.detect.pairing import PAIRING_DISTANCE_MM, _candidate_pairs, _Frame
 from bonescan.detect.photopenia import DefectReference, _mirror_costs, _mirror_weights, _reflect_mask, reflect
 from bonescan.detect.reference import _extreme, _line, _percentile
 from bonescan.detect.spots import _below, _below_at, _split_at_peaks
 from bonescan.io.orientation import _band_ratio
+from bonescan.study import ViewName
 
 
 def _masks(seed: int, count: int) -> list[np.ndarray]:
@@ -348,3 +352,52 @@ def test_below_the_reference_at_some_pixels_is_the_whole_views() -> None:
         assert np.array_equal(reference.z_at(pixels), reference.z[pixels])
         whole = _below(reference, levels, limit, any_reference)
         assert np.array_equal(_below_at(reference, levels, limit, any_reference, pixels), whole[pixels])
+
+
+def _candidate_pairs_one_by_one(
+    anterior: list, posterior: list, frames: dict
+) -> list[tuple[float, int, int]]:
+    """The pairs that may show one lesion, as the loop over every pair weighed them."""
+    pairs = []
+    behind = [frames[ViewName.POSTERIOR].position_mm(back) for back in posterior]
+    for i, front in enumerate(anterior):
+        a = frames[ViewName.ANTERIOR].position_mm(front)
+        for j, back in enumerate(posterior):
+            organs = (front.organ, back.organ)
+            if back.kind is not front.kind or not (
+                front.organ == back.organ or (URINE in organs and None in organs)
+            ):
+                continue
+            distance = max(abs(a[0] - behind[j][0]), abs(a[1] - behind[j][1]))
+            reach = PAIRING_DISTANCE_MM
+            if URINE in organs:
+                reach = max(PAIRING_DISTANCE_MM, math.sqrt(max(front.area_mm2, back.area_mm2) / math.pi))
+            if distance <= reach:
+                pairs.append((distance, i, j))
+    return sorted(pairs)
+
+
+def test_candidate_pairs_are_those_of_the_loop_over_every_pair() -> None:
+    rng = np.random.default_rng(22)
+    organs = [None, None, None, URINE, "bladder", "kidney_left"]
+    for _ in range(300):
+        sides = []
+        for _view in range(2):
+            count = int(rng.integers(1, 30))
+            sides.append(
+                [
+                    SimpleNamespace(
+                        kind=SpotKind.HOT if rng.random() < 0.8 else SpotKind.COLD,
+                        organ=organs[int(rng.integers(0, len(organs)))],
+                        area_mm2=float(rng.choice([5.0, 50.0, 5000.0])),
+                        centroid=(float(rng.integers(0, 40)) * 0.5, float(rng.integers(0, 30))),
+                    )
+                    for _ in range(count)
+                ]
+            )
+        frames = {
+            ViewName.ANTERIOR: _Frame(float(rng.integers(0, 5)), 15.0, (2.0, 2.0), 1.0),
+            ViewName.POSTERIOR: _Frame(float(rng.integers(0, 5)), 14.5, (2.0, 2.0), -1.0),
+        }
+        got = _candidate_pairs(sides[0], sides[1], frames)
+        assert got == _candidate_pairs_one_by_one(sides[0], sides[1], frames)
