@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from bonescan._body import BodyExtent, _filled, smoothed
+from bonescan._body import BodyExtent, _filled, body_mask, smoothed
 from bonescan._masks import grown, grown_square, pixels_by_label, shrunk, values_by_label
 from bonescan._zoom import zoomed
 from bonescan.anatomy.segment import _nearest
@@ -401,3 +401,34 @@ def test_candidate_pairs_are_those_of_the_loop_over_every_pair() -> None:
         }
         got = _candidate_pairs(sides[0], sides[1], frames)
         assert got == _candidate_pairs_one_by_one(sides[0], sides[1], frames)
+
+
+def _outline_of_every_piece(pixels: np.ndarray) -> np.ndarray:
+    """The body outline as it was found with every piece counted, however many there are."""
+    smooth = ndimage.gaussian_filter(pixels.astype(np.float32), 2.0)
+    positive = smooth[smooth > 0]
+    if positive.size == 0:
+        return np.zeros(smooth.shape, dtype=bool)
+    labels, count = ndimage.label(smooth > 0.02 * float(np.percentile(positive, 99.5)))
+    if count == 0:
+        return np.zeros(smooth.shape, dtype=bool)
+    sizes = np.bincount(labels.ravel())
+    kept = sizes >= 0.02 * sizes[1:].max()
+    kept[0] = False
+    return ndimage.binary_fill_holes(kept[labels])
+
+
+def test_body_outline_is_that_of_every_piece_counted() -> None:
+    rng = np.random.default_rng(23)
+    for trial in range(200):
+        shape = (int(rng.integers(1, 80)), int(rng.integers(1, 50)))
+        pixels = np.zeros(shape, dtype=np.float32)
+        for _ in range(int(rng.integers(0, 4))):  # none, one or several bodies, with holes at times
+            top, left = int(rng.integers(0, shape[0])), int(rng.integers(0, shape[1]))
+            pixels[top : top + int(rng.integers(1, 40)), left : left + int(rng.integers(1, 30))] += (
+                rng.uniform(1, 50)
+            )
+        if trial % 3 == 0:
+            pixels[rng.random(shape) < 0.05] = 0.0
+        pixels = rng.poisson(pixels).astype(np.float32)
+        assert np.array_equal(body_mask(pixels.copy()), _outline_of_every_piece(pixels))

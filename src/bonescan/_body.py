@@ -128,9 +128,10 @@ def _outline(values: NDArray[np.float32], key: _Key) -> NDArray[np.bool_]:
     if positive.size == 0:
         return np.zeros(smooth.shape, dtype=bool)
     threshold = _RELATIVE_THRESHOLD * float(np.percentile(positive, 99.5))
-    labels, count = ndimage.label(smooth > threshold)
-    if count == 0:
-        return np.zeros(smooth.shape, dtype=bool)
+    above = smooth > threshold
+    labels, count = ndimage.label(above)
+    if count <= 1:  # none, or one piece: kept whole (it is the largest)
+        return _filled(above) if count else np.zeros(smooth.shape, dtype=bool)
     sizes = np.bincount(labels.ravel())
     kept = sizes >= _MIN_COMPONENT_FRACTION * sizes[1:].max()
     kept[0] = False
