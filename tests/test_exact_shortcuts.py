@@ -22,7 +22,14 @@ from bonescan.anatomy.segment import _nearest
 from bonescan.detect.measure import _covariance, _distances
 from bonescan.detect.model import URINE, SpotKind
 from bonescan.detect.pairing import PAIRING_DISTANCE_MM, _candidate_pairs, _Frame
-from bonescan.detect.photopenia import DefectReference, _mirror_costs, _mirror_weights, _reflect_mask, reflect
+from bonescan.detect.photopenia import (
+    DefectReference,
+    _median,
+    _mirror_costs,
+    _mirror_weights,
+    _reflect_mask,
+    reflect,
+)
 from bonescan.detect.reference import _extreme, _line, _percentile
 from bonescan.detect.spots import _below, _below_at, _split_at_peaks
 from bonescan.io.orientation import _band_ratio
@@ -432,3 +439,19 @@ def test_body_outline_is_that_of_every_piece_counted() -> None:
             pixels[rng.random(shape) < 0.05] = 0.0
         pixels = rng.poisson(pixels).astype(np.float32)
         assert np.array_equal(body_mask(pixels.copy()), _outline_of_every_piece(pixels))
+
+
+def test_median_of_planes_is_numpys() -> None:
+    rng = np.random.default_rng(24)
+    for trial in range(400):
+        count = int(rng.integers(1, 12))
+        shape = (int(rng.integers(1, 30)), int(rng.integers(1, 20)))
+        planes = [
+            (rng.gamma(2.0, 3.0, size=shape) * rng.choice([1e-3, 1.0, 1e6])).astype(np.float32)
+            for _ in range(count)
+        ]
+        if trial % 4 == 0:  # ties
+            planes = [np.round(plane) for plane in planes]
+        got = _median(planes)
+        assert got.dtype == np.float32
+        assert np.array_equal(got, np.median(planes, axis=0))

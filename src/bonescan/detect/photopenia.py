@@ -454,11 +454,32 @@ def _from_vertebrae(smoothed: NDArray[np.float32], spacing_mm: tuple[float, floa
     highest = max(round(VERTEBRA_MAX_MM / spacing_mm[0]), lowest)
     padded = np.pad(smoothed, ((highest, highest), (0, 0)), mode="edge")
     rows = smoothed.shape[0]
-    above = np.median([padded[highest - d : highest - d + rows] for d in range(lowest, highest + 1)], axis=0)
-    below = np.median([padded[highest + d : highest + d + rows] for d in range(lowest, highest + 1)], axis=0)
+    median = _median if not np.isnan(smoothed).any() else lambda planes: np.median(planes, axis=0)
+    above = median([padded[highest - d : highest - d + rows] for d in range(lowest, highest + 1)])
+    below = median([padded[highest + d : highest + d + rows] for d in range(lowest, highest + 1)])
     lower, higher = np.minimum(above, below), np.maximum(above, below)
     agree = higher <= VERTEBRA_AGREEMENT * lower
     return np.asarray(np.where(agree, 0.5 * (above + below), lower), dtype=np.float32)
+
+
+def _median(planes: list[NDArray[np.float32]]) -> NDArray[np.float32]:
+    """Return ``np.median(planes, axis=0)`` of float32 images without NaN, much faster.
+
+    Each pixel's values are sorted by an odd-even transposition network (as many rounds as values,
+    each a compare-and-exchange of neighbours by ``np.minimum`` and ``np.maximum``, which are exact),
+    then the middle one is taken, or the mean of the middle two as numpy takes it.
+    """
+    ranked = [np.array(plane, dtype=np.float32) for plane in planes]
+    count = len(ranked)
+    for round_ in range(count):
+        for index in range(round_ % 2, count - 1, 2):
+            lower = np.minimum(ranked[index], ranked[index + 1])
+            np.maximum(ranked[index], ranked[index + 1], out=ranked[index + 1])
+            ranked[index] = lower
+    middle = count // 2
+    if count % 2:
+        return ranked[middle]
+    return np.asarray((ranked[middle - 1] + ranked[middle]) / 2, dtype=np.float32)
 
 
 def defect_reference(
