@@ -455,3 +455,13 @@ def test_median_of_planes_is_numpys() -> None:
         got = _median(planes)
         assert got.dtype == np.float32
         assert np.array_equal(got, np.median(planes, axis=0))
+
+
+def test_body_midline_is_the_median_column_of_its_pixels() -> None:
+    rng = np.random.default_rng(25)
+    for _ in range(2000):
+        shape = (int(rng.integers(1, 30)), int(rng.integers(1, 40)))
+        mask = rng.random(shape) < rng.random() * rng.choice([0.05, 1.0])
+        columns = np.nonzero(mask)[1]
+        expected = float(np.median(columns)) if columns.size else shape[1] / 2.0
+        assert BodyExtent(mask).midline == expected
