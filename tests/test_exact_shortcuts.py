@@ -19,7 +19,7 @@ from bonescan._body import BodyExtent, _filled, body_mask, smoothed
 from bonescan._masks import grown, grown_square, pixels_by_label, shrunk, values_by_label
 from bonescan._zoom import zoomed
 from bonescan.anatomy.segment import _nearest
-from bonescan.detect.measure import _covariance, _distances
+from bonescan.detect.measure import JOINTS, _covariance, _distances, _joint_map
 from bonescan.detect.model import URINE, SpotKind
 from bonescan.detect.pairing import PAIRING_DISTANCE_MM, _candidate_pairs, _Frame
 from bonescan.detect.photopenia import (
@@ -33,6 +33,7 @@ from bonescan.detect.photopenia import (
 from bonescan.detect.reference import _extreme, _line, _percentile
 from bonescan.detect.spots import _below, _below_at, _split_at_peaks
 from bonescan.io.orientation import _band_ratio
+from bonescan.regions import region
 from bonescan.study import ViewName
 
 
@@ -465,3 +466,37 @@ def test_body_midline_is_the_median_column_of_its_pixels() -> None:
         columns = np.nonzero(mask)[1]
         expected = float(np.median(columns)) if columns.size else shape[1] / 2.0
         assert BodyExtent(mask).midline == expected
+
+
+def _joint_map_on_the_whole_view(labels: np.ndarray) -> np.ndarray:
+    """The joints as they were found with every region's mask grown over the whole view."""
+    square = np.ones((5, 5), dtype=bool)
+    near = {}
+    for stem in {stem for pair in JOINTS for stem in pair}:
+        names = [stem] if stem in ("sternum", "sacrum") else [f"{stem}_left", f"{stem}_right"]
+        mask = np.isin(labels, [region(name).label for name in names])
+        near[stem] = ndimage.binary_dilation(mask, structure=square)
+    joints = np.zeros(labels.shape, dtype=np.int8)
+    for index, (first, second) in enumerate(JOINTS, start=1):
+        joints[near[first] & near[second] & (joints == 0)] = index
+    return joints
+
+
+def test_joint_map_on_the_boxes_is_the_whole_views() -> None:
+    rng = np.random.default_rng(26)
+    stems = sorted({stem for pair in JOINTS for stem in pair})
+    names = [
+        name
+        for stem in stems
+        for name in ([stem] if stem in ("sternum", "sacrum") else [f"{stem}_left", f"{stem}_right"])
+    ]
+    for _ in range(300):
+        shape = (int(rng.integers(1, 60)), int(rng.integers(1, 40)))
+        labels = np.zeros(shape, dtype=np.uint8)
+        for _blob in range(int(rng.integers(0, 12))):
+            top, left = int(rng.integers(0, shape[0])), int(rng.integers(0, shape[1]))
+            name = names[int(rng.integers(0, len(names)))]
+            labels[top : top + int(rng.integers(1, 15)), left : left + int(rng.integers(1, 12))] = region(
+                name
+            ).label
+        assert np.array_equal(_joint_map(labels), _joint_map_on_the_whole_view(labels))

@@ -86,40 +86,81 @@ class SpotMeasures:
     nearest_joint: str | None = None
 
 
-def _region_mask(labels: NDArray[np.uint8], stem: str) -> NDArray[np.bool_]:
+_Window = tuple[slice, slice]
+
+
+def _stem_labels(stem: str) -> list[int]:
     names = [stem] if stem in ("sternum", "sacrum") else [f"{stem}_{side}" for side in _SIDES]
-    mask = np.zeros(labels.shape, dtype=bool)
-    for name in names:  # one or two labels: comparisons are faster than a look-up
-        mask |= labels == region(name).label
-    return mask
+    return [region(name).label for name in names]
 
 
-def _dilate(mask: NDArray[np.bool_], radius: int) -> NDArray[np.bool_]:
-    """Dilate ``mask`` by a square of ``2 * radius + 1`` pixels, within its bounding box grown by it.
+def _near(
+    labels: NDArray[np.uint8], boxes: list[_Window | None], stem: str
+) -> tuple[_Window, NDArray[np.bool_]] | None:
+    """Return a region's pixels grown by a square of ``2 * _JOINT_REACH_PX + 1``, on their box grown as much.
 
-    (Much faster than the whole view.)
+    The box is that of the region's labels (``boxes``: ``ndimage.find_objects`` of the label map), grown
+    by the reach within the view: nothing beyond it is near the region. None when the view lacks it.
     """
-    out = np.zeros(mask.shape, dtype=bool)
-    rows, columns = np.nonzero(mask.any(axis=1))[0], np.nonzero(mask.any(axis=0))[0]
-    if rows.size == 0:
-        return out
-    pad = radius
+    own = [(label, box) for label in _stem_labels(stem) if (box := _box_of(boxes, label)) is not None]
+    if not own:
+        return None
+    reach = _JOINT_REACH_PX
+    rows, columns = labels.shape
     window = (
-        slice(max(rows[0] - pad, 0), rows[-1] + pad + 1),
-        slice(max(columns[0] - pad, 0), columns[-1] + pad + 1),
+        slice(
+            max(min(box[0].start for _, box in own) - reach, 0),
+            min(max(box[0].stop for _, box in own) + reach, rows),
+        ),
+        slice(
+            max(min(box[1].start for _, box in own) - reach, 0),
+            min(max(box[1].stop for _, box in own) + reach, columns),
+        ),
     )
-    out[window] = grown_square(mask[window], radius)
-    return out
+    part = labels[window]
+    mask = np.zeros(part.shape, dtype=bool)
+    for label, _ in own:  # one or two labels: comparisons are faster than a look-up
+        mask |= part == label
+    return window, grown_square(mask, reach)
+
+
+def _box_of(boxes: list[_Window | None], label: int) -> _Window | None:
+    return boxes[label - 1] if label <= len(boxes) else None
 
 
 def _joint_map(labels: NDArray[np.uint8]) -> NDArray[np.int8]:
-    """Return, per pixel, 1 + the index in :data:`JOINTS` of the joint there (0: no joint)."""
-    stems = {stem for pair in JOINTS for stem in pair}
-    near = {stem: _dilate(_region_mask(labels, stem), _JOINT_REACH_PX) for stem in stems}
+    """Return, per pixel, 1 + the index in :data:`JOINTS` of the joint there (0: no joint).
+
+    A joint lies where both its bones are near (:func:`_near`), which only the overlap of their boxes
+    can hold.
+    """
+    boxes = ndimage.find_objects(labels)
+    near = {stem: _near(labels, boxes, stem) for pair in JOINTS for stem in pair}
     joints = np.zeros(labels.shape, dtype=np.int8)
     for index, (first, second) in enumerate(JOINTS, start=1):
-        joints[near[first] & near[second] & (joints == 0)] = index
+        one, other = near[first], near[second]
+        if one is None or other is None:
+            continue
+        (one_rows, one_columns), (other_rows, other_columns) = one[0], other[0]
+        overlap = (
+            slice(max(one_rows.start, other_rows.start), min(one_rows.stop, other_rows.stop)),
+            slice(max(one_columns.start, other_columns.start), min(one_columns.stop, other_columns.stop)),
+        )
+        if overlap[0].start >= overlap[0].stop or overlap[1].start >= overlap[1].stop:
+            continue
+        here = joints[overlap]
+        both = _within(one, overlap) & _within(other, overlap)
+        here[both & (here == 0)] = index
     return joints
+
+
+def _within(near: tuple[_Window, NDArray[np.bool_]], window: _Window) -> NDArray[np.bool_]:
+    """Return the part of a grown region (its box and pixels) that lies in ``window`` (inside its box)."""
+    box, mask = near
+    return mask[
+        window[0].start - box[0].start : window[0].stop - box[0].start,
+        window[1].start - box[1].start : window[1].stop - box[1].start,
+    ]
 
 
 def view_geometry(
