@@ -1,9 +1,12 @@
-"""The faster formulations give exactly the values of the scipy.ndimage calls they replace.
+"""The faster formulations give exactly the values of the scipy.ndimage and numpy calls they replace.
 
-Each shortcut (mask growing and shrinking, filling holes, line openings and closings, linear zooms,
-the shared smoothing, the reflection about the midline, the values and the pixels per label, the
-midline brightness of a band of rows) is compared bit for bit with the call (or the loop) it stands
-for, on random images and masks of many shapes, including the degenerate ones (one row, one column).
+Each shortcut (mask growing and shrinking, filling holes, line openings and closings and extremes
+over any footprint, linear zooms, the shared smoothing, the reflection about the midline, the values
+and the pixels per label, the midline brightness of a band of rows, the watershed from the uptake
+peaks on a box, the joint distances and the joint map, the midline search's costs and weights,
+percentiles, covariances and medians, the cold reference at some pixels, the spot pairs, the body
+outline and its midline) is compared bit for bit with the call (or the loop) it stands for, on random
+images and masks of many shapes, including the degenerate ones (one row, one column).
 """
 
 from __future__ import annotations
