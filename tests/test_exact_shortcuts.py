@@ -1,26 +1,43 @@
-"""The faster formulations give exactly the values of the scipy.ndimage calls they replace.
+"""The faster formulations give exactly the values of the scipy.ndimage and numpy calls they replace.
 
-Each shortcut (mask growing and shrinking, filling holes, line openings and closings, linear zooms,
-the shared smoothing, the reflection about the midline, the values and the pixels per label, the
-midline brightness of a band of rows) is compared bit for bit with the call (or the loop) it stands
-for, on random images and masks of many shapes, including the degenerate ones (one row, one column).
+Each shortcut (mask growing and shrinking, filling holes, line openings and closings and extremes
+over any footprint, linear zooms, the shared smoothing, the reflection about the midline, the values
+and the pixels per label, the midline brightness of a band of rows, the watershed from the uptake
+peaks on a box, the joint distances and the joint map, the midline search's costs and weights,
+percentiles, covariances and medians, the cold reference at some pixels, the spot pairs, the body
+outline and its midline) is compared bit for bit with the call (or the loop) it stands for, on random
+images and masks of many shapes, including the degenerate ones (one row, one column).
 """
 
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 from scipy import ndimage
 
-from bonescan._body import BodyExtent, _filled, smoothed
+from bonescan._body import BodyExtent, _filled, body_mask, smoothed
 from bonescan._masks import grown, grown_square, pixels_by_label, shrunk, values_by_label
 from bonescan._zoom import zoomed
 from bonescan.anatomy.segment import _nearest
-from bonescan.detect.photopenia import _reflect_mask, reflect
-from bonescan.detect.reference import _extreme, _line
+from bonescan.detect.measure import JOINTS, _covariance, _distances, _joint_map
+from bonescan.detect.model import URINE, SpotKind
+from bonescan.detect.pairing import PAIRING_DISTANCE_MM, _candidate_pairs, _Frame
+from bonescan.detect.photopenia import (
+    DefectReference,
+    _median,
+    _mirror_costs,
+    _mirror_weights,
+    _reflect_mask,
+    reflect,
+)
+from bonescan.detect.reference import _extreme, _line, _percentile
+from bonescan.detect.spots import _below, _below_at, _split_at_peaks
 from bonescan.io.orientation import _band_ratio
+from bonescan.regions import region
+from bonescan.study import ViewName
 
 
 def _masks(seed: int, count: int) -> list[np.ndarray]:
@@ -85,20 +102,23 @@ def test_smoothed_is_gaussian_filter_and_read_only() -> None:
     assert np.array_equal(as_integers, ndimage.gaussian_filter(counts, 2.0))
 
 
-def test_reflection_takes_the_column_across_the_midline() -> None:
+@pytest.mark.parametrize("run", [1, 3, 8])
+def test_reflection_takes_the_column_across_the_midline(run: int) -> None:
     rng = np.random.default_rng(6)
-    image = rng.random((20, 17)).astype(np.float32)
-    midline = rng.integers(-3, 40, size=20).astype(np.intp)
-    reflected, inside = reflect(image, midline)
-    mask = image > 0.5
-    mirrored = _reflect_mask(mask, midline)
-    for row in range(20):
-        for column in range(17):
-            source = int(midline[row]) - column
-            known = 0 <= source < 17
-            assert inside[row, column] == known
-            assert reflected[row, column] == (image[row, source] if known else 0.0)
-            assert mirrored[row, column] == (known and bool(mask[row, source]))
+    for rows, columns in ((20, 17), (1, 1), (7, 1), (1, 9), (30, 40)):
+        image = rng.random((rows, columns)).astype(np.float32)
+        midline = np.repeat(rng.integers(-3, 2 * columns + 3, size=rows), run)[:rows].astype(np.intp)
+        reflected, inside = reflect(image, midline)
+        assert reflected.dtype == np.float32
+        mask = image > 0.5
+        mirrored = _reflect_mask(mask, midline)
+        for row in range(rows):
+            for column in range(columns):
+                source = int(midline[row]) - column
+                known = 0 <= source < columns
+                assert inside[row, column] == known
+                assert reflected[row, column] == (image[row, source] if known else 0.0)
+                assert mirrored[row, column] == (known and bool(mask[row, source]))
 
 
 def test_values_by_label_are_the_masked_values_in_order() -> None:
@@ -191,3 +211,295 @@ def test_band_ratio_is_the_row_by_row_loop() -> None:
         smooth = (rng.gamma(2.0, scale, size=shape) - rng.random() * scale).astype(np.float32)
         rows = range(int(rng.integers(0, shape[0])), int(rng.integers(0, shape[0] + 1)))
         assert _band_ratio(smooth, extent, rows) == _band_ratio_row_by_row(smooth, extent, rows)
+
+
+def _split_on_the_whole_view(candidate: np.ndarray, smoothed: np.ndarray) -> np.ndarray:
+    """The watershed from the uptake peaks as it was run on the whole view."""
+    peaks_image = ndimage.gaussian_filter(smoothed, 1.5)
+    peaks = candidate & (peaks_image == ndimage.maximum_filter(peaks_image, size=9))
+    markers = np.zeros(candidate.shape, dtype=np.int32)
+    rows, columns = np.nonzero(peaks)
+    markers[rows, columns] = np.arange(1, rows.size + 1, dtype=np.int32)
+    markers[~ndimage.binary_dilation(candidate)] = -1
+    top = float(peaks_image[candidate].max()) if candidate.any() else 1.0
+    cost = np.asarray(np.clip(65535.0 * (1.0 - peaks_image / max(top, 1e-6)), 0, 65535), dtype=np.uint16)
+    flooded = ndimage.watershed_ift(cost, markers)
+    flooded[~candidate] = 0
+    return np.asarray(np.maximum(flooded, 0), dtype=np.int32)
+
+
+def test_split_at_peaks_on_the_box_is_the_whole_views_watershed() -> None:
+    rng = np.random.default_rng(13)
+    for trial in range(400):
+        shape = (int(rng.integers(1, 120)), int(rng.integers(1, 90)))
+        smoothed = ndimage.gaussian_filter(rng.gamma(2.0, 10.0, size=shape).astype(np.float32), 1.0)
+        candidate = smoothed > np.quantile(smoothed, rng.random())
+        if trial % 2 == 0:  # pieces within a box, often narrower than the view and far from its sides
+            top, left = int(rng.integers(0, shape[0])), int(rng.integers(0, shape[1]))
+            inside = np.zeros(shape, dtype=bool)
+            inside[top : top + int(rng.integers(1, 40)), left : left + int(rng.integers(1, 30))] = True
+            candidate &= inside
+        got = _split_at_peaks(candidate, smoothed)
+        assert got.dtype == np.int32
+        assert np.array_equal(got, _split_on_the_whole_view(candidate, smoothed))
+
+
+def test_joint_distances_are_those_of_the_distance_transform() -> None:
+    rng = np.random.default_rng(14)
+    for trial in range(100):
+        shape = (int(rng.integers(1, 300)), int(rng.integers(1, 120)))
+        features = rng.random(shape) < rng.random() * (0.3 if trial % 2 else 0.002)
+        if not features.any():
+            features[int(rng.integers(0, shape[0])), int(rng.integers(0, shape[1]))] = True
+        distance, indices = ndimage.distance_transform_edt(~features, return_indices=True)
+        got = _distances(indices)
+        assert got.dtype == np.float32
+        assert np.array_equal(got, distance.astype(np.float32))
+
+
+def _mirror_costs_and_weights_row_by_row(
+    smooth: np.ndarray, bone: np.ndarray, doubled: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The midline search's costs and weights, one row and one candidate midline at a time."""
+    columns = smooth.shape[1]
+    cost = np.zeros((smooth.shape[0], doubled.size), dtype=np.float64)
+    weight = np.zeros_like(cost)
+    for index, twice in enumerate(doubled):
+        filled = np.array([column for column in range(columns) if 0 <= int(twice) - column < columns], int)
+        source = int(twice) - filled
+        for row in range(smooth.shape[0]):
+            cost[row, index] = np.abs(smooth[row][filled] - smooth[row][source]).sum()  # a row: pairwise
+            weight[row, index] = np.count_nonzero(bone[row][filled] | bone[row][source])
+    return cost, weight
+
+
+def test_mirror_costs_and_weights_are_the_loops_over_every_row() -> None:
+    rng = np.random.default_rng(15)
+    for trial in range(120):
+        shape = (int(rng.integers(1, 8)), int(rng.integers(1, 70)))
+        bone = rng.random(shape) < rng.random()
+        if trial % 2:
+            bone[rng.random(shape[0]) < 0.5] = False  # rows without bone
+        scale = rng.choice([1e-3, 1.0, 1e4])
+        smooth = np.where(bone, rng.gamma(2.0, scale, size=shape), 0).astype(np.float32)
+        reach = int(rng.integers(0, 2 * shape[1] + 4))
+        doubled = np.arange(shape[1] - 1 - reach, shape[1] - 1 + reach + 1)
+        cost, weight = _mirror_costs_and_weights_row_by_row(smooth, bone, doubled)
+        assert np.array_equal(_mirror_weights(bone, doubled), weight)
+        assert np.array_equal(_mirror_costs(smooth, doubled).astype(np.float64), cost)
+        with_bone = np.flatnonzero(bone.any(axis=1))
+        assert np.array_equal(_mirror_costs(smooth[with_bone], doubled).astype(np.float64), cost[with_bone])
+        assert not cost[~bone.any(axis=1)].any() and not weight[~bone.any(axis=1)].any()
+
+
+def test_percentile_is_numpys() -> None:
+    rng = np.random.default_rng(18)
+    quantiles = (50.0, 60.0, 0.0, 100.0, 99.5, 2.0)
+    for trial in range(6000):
+        size = int(rng.integers(1, 40)) if trial % 10 else int(rng.integers(1, 3000))
+        values = rng.gamma(2.0, 1.0, size) * rng.choice([1e-3, 1.0, 1e6])
+        values = np.round(values) if trial % 4 == 0 else values
+        values = values.astype(np.float32 if trial % 3 else np.float64)
+        if trial % 50 == 0:
+            values[0] = np.nan
+        percentile = quantiles[trial % 6] if trial % 5 else float(rng.uniform(0.0, 100.0))
+        got, expected = _percentile(values, percentile), float(np.percentile(values, percentile))
+        assert got == expected or (math.isnan(got) and math.isnan(expected))
+
+
+def test_extremes_over_any_footprint_are_ndimage_ones() -> None:
+    rng = np.random.default_rng(19)
+    for trial in range(300):
+        shape = (int(rng.integers(1, 60)), int(rng.integers(1, 40)))
+        image = rng.gamma(2.0, 3.0, size=shape).astype(np.float32)
+        footprint = (
+            rng.random((2 * int(rng.integers(0, 5)) + 1, 2 * int(rng.integers(0, 5)) + 1)) < rng.random()
+        )
+        if trial % 2:  # lines and bands: long runs in one direction
+            footprint = np.eye(footprint.shape[0], footprint.shape[1], int(rng.integers(-2, 3)), dtype=bool)
+            footprint = footprint[::-1] if trial % 4 == 1 else footprint
+            footprint |= np.roll(footprint, 1, axis=int(rng.integers(0, 2)))
+        footprint[footprint.shape[0] // 2, footprint.shape[1] // 2] |= not footprint.any()
+        assert np.array_equal(
+            _extreme(image, footprint, minimum=True), ndimage.minimum_filter(image, footprint=footprint)
+        )
+        assert np.array_equal(
+            _extreme(image, footprint, minimum=False), ndimage.maximum_filter(image, footprint=footprint)
+        )
+
+
+def test_covariance_is_numpys() -> None:
+    rng = np.random.default_rng(20)
+    for trial in range(2000):
+        count = int(rng.integers(2, 300))
+        rows = rng.integers(0, 1024, count)
+        columns = rows // int(rng.integers(1, 5)) + rng.integers(0, 256, count)
+        samples = np.stack([np.sort(rows) if trial % 2 else rows, columns]).astype(float)
+        assert np.array_equal(_covariance(samples).view(np.uint64), np.cov(samples).view(np.uint64))
+
+
+def test_below_the_reference_at_some_pixels_is_the_whole_views() -> None:
+    rng = np.random.default_rng(21)
+    for _ in range(50):
+        shape = (int(rng.integers(1, 50)), int(rng.integers(1, 40)))
+        smoothed = rng.gamma(2.0, 10.0, size=shape).astype(np.float32)
+        expected = (smoothed * rng.uniform(0.5, 3.0, size=shape)).astype(np.float32)
+        expected[rng.random(shape) < 0.05] = 0.0
+        by_side = rng.random(shape) < 0.5
+        reference = DefectReference(
+            smoothed=smoothed,
+            expected=expected,
+            comparable=by_side | (rng.random(shape) < 0.3),
+            midline=np.full(shape[0], shape[1] - 1, dtype=np.intp),
+            sigma_px=float(rng.uniform(0.5, 4.0)),
+            reflection=expected,
+            by_side=by_side,
+        )
+        levels = rng.gamma(2.0, 10.0, size=shape).astype(np.float32)
+        limit = rng.choice([0.65, 0.75, 0.8], size=shape).astype(np.float32)
+        any_reference = rng.random(shape) < 0.2
+        pixels = np.nonzero(rng.random(shape) < 0.3)
+        assert np.array_equal(reference.ratio_at(pixels), reference.ratio[pixels])
+        assert np.array_equal(reference.z_at(pixels), reference.z[pixels])
+        whole = _below(reference, levels, limit, any_reference)
+        assert np.array_equal(_below_at(reference, levels, limit, any_reference, pixels), whole[pixels])
+
+
+def _candidate_pairs_one_by_one(
+    anterior: list, posterior: list, frames: dict
+) -> list[tuple[float, int, int]]:
+    """The pairs that may show one lesion, as the loop over every pair weighed them."""
+    pairs = []
+    behind = [frames[ViewName.POSTERIOR].position_mm(back) for back in posterior]
+    for i, front in enumerate(anterior):
+        a = frames[ViewName.ANTERIOR].position_mm(front)
+        for j, back in enumerate(posterior):
+            organs = (front.organ, back.organ)
+            if back.kind is not front.kind or not (
+                front.organ == back.organ or (URINE in organs and None in organs)
+            ):
+                continue
+            distance = max(abs(a[0] - behind[j][0]), abs(a[1] - behind[j][1]))
+            reach = PAIRING_DISTANCE_MM
+            if URINE in organs:
+                reach = max(PAIRING_DISTANCE_MM, math.sqrt(max(front.area_mm2, back.area_mm2) / math.pi))
+            if distance <= reach:
+                pairs.append((distance, i, j))
+    return sorted(pairs)
+
+
+def test_candidate_pairs_are_those_of_the_loop_over_every_pair() -> None:
+    rng = np.random.default_rng(22)
+    organs = [None, None, None, URINE, "bladder", "kidney_left"]
+    for _ in range(300):
+        sides = []
+        for _view in range(2):
+            count = int(rng.integers(1, 30))
+            sides.append(
+                [
+                    SimpleNamespace(
+                        kind=SpotKind.HOT if rng.random() < 0.8 else SpotKind.COLD,
+                        organ=organs[int(rng.integers(0, len(organs)))],
+                        area_mm2=float(rng.choice([5.0, 50.0, 5000.0])),
+                        centroid=(float(rng.integers(0, 40)) * 0.5, float(rng.integers(0, 30))),
+                    )
+                    for _ in range(count)
+                ]
+            )
+        frames = {
+            ViewName.ANTERIOR: _Frame(float(rng.integers(0, 5)), 15.0, (2.0, 2.0), 1.0),
+            ViewName.POSTERIOR: _Frame(float(rng.integers(0, 5)), 14.5, (2.0, 2.0), -1.0),
+        }
+        got = _candidate_pairs(sides[0], sides[1], frames)
+        assert got == _candidate_pairs_one_by_one(sides[0], sides[1], frames)
+
+
+def _outline_of_every_piece(pixels: np.ndarray) -> np.ndarray:
+    """The body outline as it was found with every piece counted, however many there are."""
+    smooth = ndimage.gaussian_filter(pixels.astype(np.float32), 2.0)
+    positive = smooth[smooth > 0]
+    if positive.size == 0:
+        return np.zeros(smooth.shape, dtype=bool)
+    labels, count = ndimage.label(smooth > 0.02 * float(np.percentile(positive, 99.5)))
+    if count == 0:
+        return np.zeros(smooth.shape, dtype=bool)
+    sizes = np.bincount(labels.ravel())
+    kept = sizes >= 0.02 * sizes[1:].max()
+    kept[0] = False
+    return ndimage.binary_fill_holes(kept[labels])
+
+
+def test_body_outline_is_that_of_every_piece_counted() -> None:
+    rng = np.random.default_rng(23)
+    for trial in range(200):
+        shape = (int(rng.integers(1, 80)), int(rng.integers(1, 50)))
+        pixels = np.zeros(shape, dtype=np.float32)
+        for _ in range(int(rng.integers(0, 4))):  # none, one or several bodies, with holes at times
+            top, left = int(rng.integers(0, shape[0])), int(rng.integers(0, shape[1]))
+            pixels[top : top + int(rng.integers(1, 40)), left : left + int(rng.integers(1, 30))] += (
+                rng.uniform(1, 50)
+            )
+        if trial % 3 == 0:
+            pixels[rng.random(shape) < 0.05] = 0.0
+        pixels = rng.poisson(pixels).astype(np.float32)
+        assert np.array_equal(body_mask(pixels.copy()), _outline_of_every_piece(pixels))
+
+
+def test_median_of_planes_is_numpys() -> None:
+    rng = np.random.default_rng(24)
+    for trial in range(400):
+        count = int(rng.integers(1, 12))
+        shape = (int(rng.integers(1, 30)), int(rng.integers(1, 20)))
+        planes = [
+            (rng.gamma(2.0, 3.0, size=shape) * rng.choice([1e-3, 1.0, 1e6])).astype(np.float32)
+            for _ in range(count)
+        ]
+        if trial % 4 == 0:  # ties
+            planes = [np.round(plane) for plane in planes]
+        got = _median(planes)
+        assert got.dtype == np.float32
+        assert np.array_equal(got, np.median(planes, axis=0))
+
+
+def test_body_midline_is_the_median_column_of_its_pixels() -> None:
+    rng = np.random.default_rng(25)
+    for _ in range(2000):
+        shape = (int(rng.integers(1, 30)), int(rng.integers(1, 40)))
+        mask = rng.random(shape) < rng.random() * rng.choice([0.05, 1.0])
+        columns = np.nonzero(mask)[1]
+        expected = float(np.median(columns)) if columns.size else shape[1] / 2.0
+        assert BodyExtent(mask).midline == expected
+
+
+def _joint_map_on_the_whole_view(labels: np.ndarray) -> np.ndarray:
+    """The joints as they were found with every region's mask grown over the whole view."""
+    square = np.ones((5, 5), dtype=bool)
+    near = {}
+    for stem in {stem for pair in JOINTS for stem in pair}:
+        names = [stem] if stem in ("sternum", "sacrum") else [f"{stem}_left", f"{stem}_right"]
+        mask = np.isin(labels, [region(name).label for name in names])
+        near[stem] = ndimage.binary_dilation(mask, structure=square)
+    joints = np.zeros(labels.shape, dtype=np.int8)
+    for index, (first, second) in enumerate(JOINTS, start=1):
+        joints[near[first] & near[second] & (joints == 0)] = index
+    return joints
+
+
+def test_joint_map_on_the_boxes_is_the_whole_views() -> None:
+    rng = np.random.default_rng(26)
+    stems = sorted({stem for pair in JOINTS for stem in pair})
+    names = [
+        name
+        for stem in stems
+        for name in ([stem] if stem in ("sternum", "sacrum") else [f"{stem}_left", f"{stem}_right"])
+    ]
+    for _ in range(300):
+        shape = (int(rng.integers(1, 60)), int(rng.integers(1, 40)))
+        labels = np.zeros(shape, dtype=np.uint8)
+        for _blob in range(int(rng.integers(0, 12))):
+            top, left = int(rng.integers(0, shape[0])), int(rng.integers(0, shape[1]))
+            name = names[int(rng.integers(0, len(names)))]
+            labels[top : top + int(rng.integers(1, 15)), left : left + int(rng.integers(1, 12))] = region(
+                name
+            ).label
+        assert np.array_equal(_joint_map(labels), _joint_map_on_the_whole_view(labels))

@@ -16,7 +16,7 @@ from scipy import ndimage
 
 from bonescan.assessment import analyze
 from bonescan.io import load_study
-from bonescan.noise import COUNTS_BAND, count_scale
+from bonescan.noise import COUNTS_BAND, CountScale, count_scale
 from bonescan.quality import check_quality
 from bonescan.study import Study, View, ViewName
 from tests.phantoms import make_study
@@ -105,3 +105,48 @@ def test_a_patient_scaled_by_a_hundredth_reads_as_the_counts(metastatic_case: Pa
     assert scaled.bsi.percent == pytest.approx(plain.bsi.percent, abs=0.05)
     assert scaled.metastasis_probability == pytest.approx(plain.metastasis_probability, abs=0.05)
     assert "values_not_counts" in {check.code for check in scaled.quality}
+
+
+def _count_scale_on_the_whole_view(values: np.ndarray) -> CountScale:
+    """The count scale as it was measured on the whole view (``ndimage.convolve``, no box)."""
+    image = np.asarray(values, dtype=np.float64)
+    mean = ndimage.convolve(image, np.array([[1, 1, 1], [1, 0, 1], [1, 1, 1]]) / 8.0, mode="mirror")
+    positive = mean[mean > 0]
+    if positive.size < 2000:
+        return CountScale(None, None)
+    bright = mean >= 0.1 * float(np.percentile(positive, 99))
+    if int(bright.sum()) < 2000:
+        return CountScale(None, None)
+    smooth = ndimage.gaussian_filter(image.astype(np.float32), 4.0)
+    steepness = np.hypot(*np.gradient(smooth)) / np.sqrt(np.maximum(smooth, 1e-12))
+    flat = bright & (steepness <= np.quantile(steepness[bright], 0.6))
+    difference = image - mean
+    gain = float((difference[flat] ** 2).sum() / (9.0 / 8.0 * mean[flat]).sum())
+    standard = np.where(flat, difference / np.sqrt(np.where(flat, mean, 1.0)), 0.0)
+    across = flat[:, :-1] & flat[:, 1:]
+    down = flat[:-1, :] & flat[1:, :]
+    pairs = [
+        (standard[:, :-1][across], standard[:, 1:][across]),
+        (standard[:-1, :][down], standard[1:, :][down]),
+    ]
+    correlations = [
+        0.0
+        if a.size < 2 or float(a.std()) == 0.0 or float(b.std()) == 0.0
+        else float(np.corrcoef(a, b)[0, 1])
+        for a, b in pairs
+    ]
+    return CountScale(gain, 0.5 * (correlations[0] + correlations[1]))
+
+
+def test_the_count_scale_on_the_bright_box_is_that_of_the_whole_view() -> None:
+    rng = np.random.default_rng(17)
+    for trial in range(40):
+        shape = (int(rng.integers(40, 260)), int(rng.integers(40, 160)))
+        expected = np.zeros(shape)
+        top, left = int(rng.integers(0, shape[0] // 2)), int(rng.integers(0, shape[1] // 2))
+        bottom = int(rng.integers(top + 1, shape[0] + 1)) if trial % 3 else shape[0]
+        right = int(rng.integers(left + 1, shape[1] + 1)) if trial % 4 else shape[1]
+        expected[top:bottom, left:right] = rng.uniform(5.0, 200.0)
+        expected = ndimage.gaussian_filter(expected, rng.uniform(0.5, 6.0)) + rng.uniform(0.0, 2.0)
+        counts = rng.poisson(expected).astype(np.float32) * rng.choice([0.01, 1.0, 3.0])
+        assert count_scale(counts) == _count_scale_on_the_whole_view(counts)

@@ -128,9 +128,10 @@ def _outline(values: NDArray[np.float32], key: _Key) -> NDArray[np.bool_]:
     if positive.size == 0:
         return np.zeros(smooth.shape, dtype=bool)
     threshold = _RELATIVE_THRESHOLD * float(np.percentile(positive, 99.5))
-    labels, count = ndimage.label(smooth > threshold)
-    if count == 0:
-        return np.zeros(smooth.shape, dtype=bool)
+    above = smooth > threshold
+    labels, count = ndimage.label(above)
+    if count <= 1:  # none, or one piece: kept whole (it is the largest)
+        return _filled(above) if count else np.zeros(smooth.shape, dtype=bool)
     sizes = np.bincount(labels.ravel())
     kept = sizes >= _MIN_COMPONENT_FRACTION * sizes[1:].max()
     kept[0] = False
@@ -167,9 +168,17 @@ class BodyExtent:
 
     @property
     def midline(self) -> float:
-        """The median column of the body's pixels (the image centre when no body was found)."""
-        columns = np.nonzero(self.mask)[1]
-        return float(np.median(columns)) if columns.size else self.mask.shape[1] / 2.0
+        """The median column of the body's pixels (the image centre when no body was found).
+
+        That of ``np.median(np.nonzero(mask)[1])``, read from the pixels per column: the middle
+        column, or the mean of the middle two.
+        """
+        per_column = np.cumsum(self.mask.sum(axis=0))
+        count = int(per_column[-1]) if per_column.size else 0
+        if count == 0:
+            return float(self.mask.shape[1]) / 2.0
+        middle = np.searchsorted(per_column, [(count - 1) // 2, count // 2], side="right")
+        return float(np.mean(middle.astype(np.float64)))
 
     @property
     def length(self) -> int:

@@ -100,6 +100,10 @@ def _correlation(first: NDArray[np.float64], second: NDArray[np.float64]) -> flo
 def count_scale(values: NDArray[np.floating]) -> CountScale:
     """Return how many counts the pixel values of one view stand for, from their noise.
 
+    Only the bright pixels' box, grown by the flatness smoothing's reach and one pixel, is smoothed,
+    and the steepness is taken at the bright pixels only: every value read is that of the whole view,
+    and no other pixel is used.
+
     Parameters
     ----------
     values : ndarray, shape (rows, columns)
@@ -118,12 +122,20 @@ def count_scale(values: NDArray[np.floating]) -> CountScale:
     bright = mean >= _BRIGHT_SHARE * float(np.percentile(positive, 99))
     if int(bright.sum()) < _MIN_PIXELS:
         return CountScale(None, None)
+    window = _box(bright, int(4.0 * _FLATNESS_SIGMA_PX + 0.5) + 1)  # gaussian_filter's radius, the gradient's
+    image, mean, bright = image[window], mean[window], bright[window]
     smooth = ndimage.gaussian_filter(image.astype(np.float32), _FLATNESS_SIGMA_PX)
-    steepness = np.hypot(*np.gradient(smooth)) / np.sqrt(np.maximum(smooth, 1e-12))
-    flat = bright & (steepness <= np.quantile(steepness[bright], FLAT_SHARE))
-    difference = image - mean
-    gain = float((difference[flat] ** 2).sum() / (_VARIANCE_FACTOR * mean[flat]).sum())
-    standard = np.where(flat, difference / np.sqrt(np.where(flat, mean, 1.0)), 0.0)
+    down_slope, across_slope = np.gradient(smooth)
+    steepness = np.hypot(down_slope[bright], across_slope[bright]) / np.sqrt(
+        np.maximum(smooth[bright], 1e-12)
+    )
+    flat = np.zeros(bright.shape, dtype=bool)
+    flat[bright] = steepness <= np.quantile(steepness, FLAT_SHARE)
+    level = mean[flat]
+    difference = image[flat] - level
+    gain = float((difference**2).sum() / (_VARIANCE_FACTOR * level).sum())
+    standard = np.zeros(flat.shape, dtype=np.float64)  # standardised differences, on the flat pixels
+    standard[flat] = difference / np.sqrt(level)
     across = flat[:, :-1] & flat[:, 1:]
     down = flat[:-1, :] & flat[1:, :]
     correlation = 0.5 * (
@@ -131,3 +143,12 @@ def count_scale(values: NDArray[np.floating]) -> CountScale:
         + _correlation(standard[:-1, :][down], standard[1:, :][down])
     )
     return CountScale(gain, correlation)
+
+
+def _box(mask: NDArray[np.bool_], margin: int) -> tuple[slice, slice]:
+    """Return the bounding box of ``mask`` grown by ``margin`` pixels (within the image)."""
+    rows, columns = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    return (
+        slice(max(int(rows[0]) - margin, 0), int(rows[-1]) + margin + 1),
+        slice(max(int(columns[0]) - margin, 0), int(columns[-1]) + margin + 1),
+    )

@@ -86,40 +86,81 @@ class SpotMeasures:
     nearest_joint: str | None = None
 
 
-def _region_mask(labels: NDArray[np.uint8], stem: str) -> NDArray[np.bool_]:
+_Window = tuple[slice, slice]
+
+
+def _stem_labels(stem: str) -> list[int]:
     names = [stem] if stem in ("sternum", "sacrum") else [f"{stem}_{side}" for side in _SIDES]
-    mask = np.zeros(labels.shape, dtype=bool)
-    for name in names:  # one or two labels: comparisons are faster than a look-up
-        mask |= labels == region(name).label
-    return mask
+    return [region(name).label for name in names]
 
 
-def _dilate(mask: NDArray[np.bool_], radius: int) -> NDArray[np.bool_]:
-    """Dilate ``mask`` by a square of ``2 * radius + 1`` pixels, within its bounding box grown by it.
+def _near(
+    labels: NDArray[np.uint8], boxes: list[_Window | None], stem: str
+) -> tuple[_Window, NDArray[np.bool_]] | None:
+    """Return a region's pixels grown by a square of ``2 * _JOINT_REACH_PX + 1``, on their box grown as much.
 
-    (Much faster than the whole view.)
+    The box is that of the region's labels (``boxes``: ``ndimage.find_objects`` of the label map), grown
+    by the reach within the view: nothing beyond it is near the region. None when the view lacks it.
     """
-    out = np.zeros(mask.shape, dtype=bool)
-    rows, columns = np.nonzero(mask.any(axis=1))[0], np.nonzero(mask.any(axis=0))[0]
-    if rows.size == 0:
-        return out
-    pad = radius
+    own = [(label, box) for label in _stem_labels(stem) if (box := _box_of(boxes, label)) is not None]
+    if not own:
+        return None
+    reach = _JOINT_REACH_PX
+    rows, columns = labels.shape
     window = (
-        slice(max(rows[0] - pad, 0), rows[-1] + pad + 1),
-        slice(max(columns[0] - pad, 0), columns[-1] + pad + 1),
+        slice(
+            max(min(box[0].start for _, box in own) - reach, 0),
+            min(max(box[0].stop for _, box in own) + reach, rows),
+        ),
+        slice(
+            max(min(box[1].start for _, box in own) - reach, 0),
+            min(max(box[1].stop for _, box in own) + reach, columns),
+        ),
     )
-    out[window] = grown_square(mask[window], radius)
-    return out
+    part = labels[window]
+    mask = np.zeros(part.shape, dtype=bool)
+    for label, _ in own:  # one or two labels: comparisons are faster than a look-up
+        mask |= part == label
+    return window, grown_square(mask, reach)
+
+
+def _box_of(boxes: list[_Window | None], label: int) -> _Window | None:
+    return boxes[label - 1] if label <= len(boxes) else None
 
 
 def _joint_map(labels: NDArray[np.uint8]) -> NDArray[np.int8]:
-    """Return, per pixel, 1 + the index in :data:`JOINTS` of the joint there (0: no joint)."""
-    stems = {stem for pair in JOINTS for stem in pair}
-    near = {stem: _dilate(_region_mask(labels, stem), _JOINT_REACH_PX) for stem in stems}
+    """Return, per pixel, 1 + the index in :data:`JOINTS` of the joint there (0: no joint).
+
+    A joint lies where both its bones are near (:func:`_near`), which only the overlap of their boxes
+    can hold.
+    """
+    boxes = ndimage.find_objects(labels)
+    near = {stem: _near(labels, boxes, stem) for pair in JOINTS for stem in pair}
     joints = np.zeros(labels.shape, dtype=np.int8)
     for index, (first, second) in enumerate(JOINTS, start=1):
-        joints[near[first] & near[second] & (joints == 0)] = index
+        one, other = near[first], near[second]
+        if one is None or other is None:
+            continue
+        (one_rows, one_columns), (other_rows, other_columns) = one[0], other[0]
+        overlap = (
+            slice(max(one_rows.start, other_rows.start), min(one_rows.stop, other_rows.stop)),
+            slice(max(one_columns.start, other_columns.start), min(one_columns.stop, other_columns.stop)),
+        )
+        if overlap[0].start >= overlap[0].stop or overlap[1].start >= overlap[1].stop:
+            continue
+        here = joints[overlap]
+        both = _within(one, overlap) & _within(other, overlap)
+        here[both & (here == 0)] = index
     return joints
+
+
+def _within(near: tuple[_Window, NDArray[np.bool_]], window: _Window) -> NDArray[np.bool_]:
+    """Return the part of a grown region (its box and pixels) that lies in ``window`` (inside its box)."""
+    box, mask = near
+    return mask[
+        window[0].start - box[0].start : window[0].stop - box[0].start,
+        window[1].start - box[1].start : window[1].stop - box[1].start,
+    ]
 
 
 def view_geometry(
@@ -141,11 +182,24 @@ def view_geometry(
         far = np.full(labels.shape, np.inf, dtype=np.float32)
         none = np.zeros(labels.shape, dtype=np.int8)
         return ViewGeometry(midline, far, none, spacing_mm, areas, top, length, knee, sole)
-    distance, indices = ndimage.distance_transform_edt(joints == 0, return_indices=True)
+    indices = ndimage.distance_transform_edt(joints == 0, return_distances=False, return_indices=True)
     nearest = joints[indices[0], indices[1]]
-    return ViewGeometry(
-        midline, distance.astype(np.float32), nearest, spacing_mm, areas, top, length, knee, sole
-    )
+    return ViewGeometry(midline, _distances(indices), nearest, spacing_mm, areas, top, length, knee, sole)
+
+
+def _distances(indices: NDArray[np.int32]) -> NDArray[np.float32]:
+    """Return each pixel's distance to the feature ``indices`` gives it, as float32.
+
+    The values of ``ndimage.distance_transform_edt``'s distances (the root of the squared offsets,
+    summed as float64) cast to float32; the squared offsets, whole numbers far below 2**31, are summed
+    as integers here, which is exact and much faster.
+    """
+    rows, columns = indices.shape[1:]
+    down = indices[0] - np.arange(rows, dtype=np.int32)[:, None]
+    across = indices[1] - np.arange(columns, dtype=np.int32)[None, :]
+    squared = down * down
+    squared += across * across
+    return np.asarray(np.sqrt(squared, dtype=np.float64), dtype=np.float32)
 
 
 def _mean_at(image: NDArray[np.float32], rows: NDArray[np.intp], columns: NDArray[np.intp]) -> float | None:
@@ -182,9 +236,21 @@ def _reference_ratio(
 def _elongation(rows: NDArray[np.intp], columns: NDArray[np.intp]) -> float:
     if rows.size < 3:
         return 1.0
-    covariance = np.cov(np.stack([rows, columns]).astype(float)) + np.eye(2) / 12.0
+    covariance = _covariance(np.stack([rows, columns]).astype(float)) + np.eye(2) / 12.0
     small, large = np.linalg.eigvalsh(covariance)
     return float(math.sqrt(large / max(small, 1e-6)))
+
+
+def _covariance(samples: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Return ``np.cov(samples)`` of a 2-D float64 array (a row per variable, at least two columns).
+
+    The same operations numpy does, without its checks and weights: the mean of each row taken away,
+    the product with the transpose, times one over the number of samples less one.
+    """
+    centred = samples - samples.mean(axis=1)[:, None]
+    covariance: NDArray[np.float64] = np.dot(centred, centred.T.conj())
+    covariance *= np.true_divide(1, samples.shape[1] - 1)
+    return covariance
 
 
 def measure_spot(

@@ -185,9 +185,9 @@ class Finding:
         """Hot or cold."""
         return next(iter(self.spots.values())).kind
 
-    @property
+    @cached_property
     def main(self) -> Spot:
-        """The spot that stands out most (highest significance)."""
+        """The spot that stands out most (highest significance); found once, its spots being fixed."""
         return max(self.spots.values(), key=lambda spot: abs(spot.significance))
 
     @property

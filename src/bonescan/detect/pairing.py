@@ -47,42 +47,61 @@ def _frame(view: View, body: NDArray[np.bool_]) -> _Frame:
     return _Frame(float(max(extent.top, 0)), extent.midline, view.pixel_spacing_mm, sign)
 
 
-def _distance(a: tuple[float, float], b: tuple[float, float]) -> float:
-    return max(abs(a[0] - b[0]), abs(a[1] - b[1]))
-
-
-def _same_organ(front: Spot, back: Spot) -> bool:
-    """Whether two spots may show the same thing: the same organ, or urine in one view only.
-
-    A collection bag on the front of a leg is extreme in the anterior view but, seen through the
-    leg, only a hot spot in the posterior one.
-    """
-    return front.organ == back.organ or (
-        URINE in (front.organ, back.organ) and None in (front.organ, back.organ)
-    )
-
-
-def _reach_mm(front: Spot, back: Spot) -> float:
-    """Return how far apart two spots may lie: wider for urine, whose blob is large and blurred."""
-    if URINE not in (front.organ, back.organ):
-        return PAIRING_DISTANCE_MM
-    return max(PAIRING_DISTANCE_MM, math.sqrt(max(front.area_mm2, back.area_mm2) / math.pi))
-
-
 def _candidate_pairs(
     anterior: list[Spot], posterior: list[Spot], frames: dict[ViewName, _Frame]
 ) -> list[tuple[float, int, int]]:
-    pairs = []
-    behind = [frames[ViewName.POSTERIOR].position_mm(back) for back in posterior]
-    for i, front in enumerate(anterior):
-        a = frames[ViewName.ANTERIOR].position_mm(front)
-        for j, back in enumerate(posterior):
-            if back.kind is not front.kind or not _same_organ(front, back):
-                continue  # the bladder in one view is not the sacral lesion beside it in the other
-            distance = _distance(a, behind[j])
-            if distance <= _reach_mm(front, back):
-                pairs.append((distance, i, j))
-    return sorted(pairs)
+    """Return (distance, anterior index, posterior index) of the pairs that may show one lesion.
+
+    Closest first, ties by the indices. The distance is the larger of the two offsets (rows and
+    lateral position, mm); a pair is kept within its reach (:func:`_reaches_mm`) when its spots may
+    show the same thing (:func:`_may_pair`). All pairs are weighed at once.
+    """
+    front = np.array([frames[ViewName.ANTERIOR].position_mm(spot) for spot in anterior]).reshape(-1, 2)
+    back = np.array([frames[ViewName.POSTERIOR].position_mm(spot) for spot in posterior]).reshape(-1, 2)
+    distance = np.maximum(
+        np.abs(front[:, None, 0] - back[None, :, 0]), np.abs(front[:, None, 1] - back[None, :, 1])
+    )
+    near = _may_pair(anterior, posterior) & (distance <= _reaches_mm(anterior, posterior))
+    first, second = np.nonzero(near)
+    order = np.lexsort((second, first, distance[first, second]))
+    return [(float(distance[i, j]), int(i), int(j)) for i, j in zip(first[order], second[order], strict=True)]
+
+
+def _may_pair(anterior: list[Spot], posterior: list[Spot]) -> NDArray[np.bool_]:
+    """Return, per pair, whether the two spots may show the same thing.
+
+    They must be of one kind (the bladder in one view is not the sacral lesion beside it in the
+    other) and show the same organ, or urine in one view only: a collection bag on the front of a leg
+    is extreme in the anterior view but, seen through the leg, only a hot spot in the posterior one.
+    """
+    kinds = {kind: code for code, kind in enumerate({spot.kind for spot in anterior + posterior})}
+    organs = {organ: code for code, organ in enumerate({spot.organ for spot in anterior + posterior})}
+    front_kind, back_kind = (
+        np.array([kinds[spot.kind] for spot in side], int) for side in (anterior, posterior)
+    )
+    front, back = (np.array([organs[spot.organ] for spot in side], int) for side in (anterior, posterior))
+    urine, none = organs.get(URINE, -1), organs.get(None, -1)
+    urine_in_one = ((front == urine)[:, None] & (back == none)[None, :]) | (
+        (front == none)[:, None] & (back == urine)[None, :]
+    )
+    same_organ = (front[:, None] == back[None, :]) | urine_in_one
+    return np.asarray((front_kind[:, None] == back_kind[None, :]) & same_organ)
+
+
+def _reaches_mm(anterior: list[Spot], posterior: list[Spot]) -> NDArray[np.float64]:
+    """Return, per pair, how far apart its spots may lie: wider for urine, whose blob is large and blurred.
+
+    :data:`PAIRING_DISTANCE_MM`, or with urine in either view the radius of the larger spot if wider.
+    """
+    front_urine, back_urine = (
+        np.array([spot.organ == URINE for spot in side], bool) for side in (anterior, posterior)
+    )
+    front_area, back_area = (
+        np.array([spot.area_mm2 for spot in side], float) for side in (anterior, posterior)
+    )
+    radius = np.sqrt(np.maximum(front_area[:, None], back_area[None, :]) / math.pi)
+    urine = front_urine[:, None] | back_urine[None, :]
+    return np.where(urine, np.maximum(PAIRING_DISTANCE_MM, radius), PAIRING_DISTANCE_MM)
 
 
 def pair_spots(

@@ -107,6 +107,8 @@ _URINE_CORE_FRACTION = 0.5
 _EIGHT = np.ones((3, 3), dtype=bool)
 _PEAK_SMOOTHING_PX = 1.5
 _PEAK_SEPARATION_PX = 9
+#: Reach of the peak search: the peak smoothing's (4 sigma) and the peak separation's.
+_SPLIT_MARGIN_PX = int(4.0 * _PEAK_SMOOTHING_PX + 0.5) + _PEAK_SEPARATION_PX // 2
 _EFFECTIVE_PIXELS = 4.0 * math.pi * SMOOTHING_SIGMA_PX**2
 
 
@@ -189,7 +191,7 @@ def _make_spot(
     if hot:
         contrast = float(normal.contrast[rows, columns].max())
     else:  # how many times the bone around it exceeds the defect
-        contrast = 1.0 / max(float(reference.ratio[rows, columns].min()), 1e-3)
+        contrast = 1.0 / max(float(reference.ratio_at(pixels).min()), 1e-3)
     broad = float((normal.smoothed[rows, columns] / np.maximum(normal.broad[rows, columns], 1e-3)).max())
     return Spot(
         view=view.name,
@@ -242,7 +244,32 @@ def _components(
 
 
 def _split_at_peaks(candidate: NDArray[np.bool_], smoothed: NDArray[np.float32]) -> NDArray[np.int32]:
-    """Label ``candidate`` so that each uptake peak gets its own spot (watershed from the peaks)."""
+    """Label ``candidate`` so that each uptake peak gets its own spot (watershed from the peaks).
+
+    The work is done on the candidate's rows grown by :data:`_SPLIT_MARGIN_PX` (the reach of the
+    smoothing and of the peak search), and on its columns grown as much unless that reaches an edge of
+    the view: every value read there is that of the whole view, and beyond lie only background
+    markers, which no flooding reaches or changes. (``watershed_ift`` takes the last pixel of a row and
+    the first of the next for neighbours; on a box narrower than the view they are background markers
+    at both ends, which changes nothing, but where the box reaches a side of the view they need not
+    be.)
+    """
+    labels = np.zeros(candidate.shape, dtype=np.int32)
+    rows, columns = np.flatnonzero(candidate.any(axis=1)), np.flatnonzero(candidate.any(axis=0))
+    if rows.size == 0:
+        return labels
+    margin = _SPLIT_MARGIN_PX
+    left, right = int(columns[0]) - margin, int(columns[-1]) + margin + 1
+    window = (
+        slice(max(int(rows[0]) - margin, 0), int(rows[-1]) + margin + 1),
+        slice(left, right) if left >= 0 and right <= candidate.shape[1] else slice(None),
+    )
+    labels[window] = _watershed_from_peaks(candidate[window], smoothed[window])
+    return labels
+
+
+def _watershed_from_peaks(candidate: NDArray[np.bool_], smoothed: NDArray[np.float32]) -> NDArray[np.int32]:
+    """Return the watershed of ``candidate`` from its uptake peaks (see :func:`_split_at_peaks`)."""
     peaks_image = ndimage.gaussian_filter(smoothed, _PEAK_SMOOTHING_PX)
     peaks = candidate & (peaks_image == ndimage.maximum_filter(peaks_image, size=_PEAK_SEPARATION_PX))
     markers = np.zeros(candidate.shape, dtype=np.int32)
@@ -341,9 +368,49 @@ def _below(
     :data:`COLD_VERTEBRA_REFERENCE_MAX`: a normal vertebra between two hot ones is not a defect),
     except where ``any_reference`` is set.
     """
-    below = defect.comparable & (defect.ratio <= ratio_limit) & (defect.z >= COLD_PIXEL_Z)
-    most = np.where(defect.by_side, _COLD_REFERENCE_MAX, COLD_VERTEBRA_REFERENCE_MAX)
-    return np.asarray(below & ((defect.expected <= most * levels) | any_reference))
+    return _below_where(
+        (defect.comparable, defect.ratio, defect.z, defect.by_side, defect.expected),
+        levels,
+        ratio_limit,
+        any_reference,
+    )
+
+
+def _below_at(
+    defect: DefectReference,
+    levels: NDArray[np.float32],
+    ratio_limit: NDArray[np.float32],
+    any_reference: NDArray[np.bool_],
+    pixels: tuple[NDArray[np.intp], NDArray[np.intp]],
+) -> NDArray[np.bool_]:
+    """Return :func:`_below` at ``pixels`` only (the same values, without the whole view's)."""
+    return _below_where(
+        (
+            defect.comparable[pixels],
+            defect.ratio_at(pixels),
+            defect.z_at(pixels),
+            defect.by_side[pixels],
+            defect.expected[pixels],
+        ),
+        levels[pixels],
+        ratio_limit[pixels],
+        any_reference[pixels],
+    )
+
+
+def _below_where(
+    defect: tuple[
+        NDArray[np.bool_], NDArray[np.float32], NDArray[np.float32], NDArray[np.bool_], NDArray[np.float32]
+    ],
+    levels: NDArray[np.float32],
+    ratio_limit: NDArray[np.float32],
+    any_reference: NDArray[np.bool_],
+) -> NDArray[np.bool_]:
+    """Return :func:`_below` from the reference's comparable, ratio, z, by-side and expected values."""
+    comparable, ratio, z, by_side, expected = defect
+    below = comparable & (ratio <= ratio_limit) & (z >= COLD_PIXEL_Z)
+    most = np.where(by_side, _COLD_REFERENCE_MAX, COLD_VERTEBRA_REFERENCE_MAX)
+    return np.asarray(below & ((expected <= most * levels) | any_reference))
 
 
 def _cold_bounds(
@@ -380,7 +447,10 @@ def _cold_spots(
     loose = replace(normal.defect, expected=normal.defect.reflection)  # the other side, unshifted
     candidate = allowed & _below(loose, levels, ratio_limit, hole_by_side)
     registered = normal.defect.registered(candidate, view.pixel_spacing_mm)
-    candidate &= _below(registered, levels, ratio_limit, hole_by_side)
+    rows, columns = np.nonzero(candidate)  # the registered reference is judged where the loose one found
+    found = (rows, columns)
+    dropped = ~_below_at(registered, levels, ratio_limit, hole_by_side, found)
+    candidate[rows[dropped], columns[dropped]] = False
     spots = []
     for pixels in _components(candidate, MIN_COLD_PX):
         spot = _make_spot(view, SpotKind.COLD, pixels, normal, anatomy, geometry, registered)
