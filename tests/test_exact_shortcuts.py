@@ -34,7 +34,7 @@ from bonescan.detect.photopenia import (
     reflect,
 )
 from bonescan.detect.reference import _extreme, _line, _percentile
-from bonescan.detect.spots import _below, _below_at, _split_at_peaks
+from bonescan.detect.spots import _below, _split_at_peaks
 from bonescan.io.orientation import _band_ratio
 from bonescan.regions import region
 from bonescan.study import ViewName
@@ -362,7 +362,7 @@ def test_below_the_reference_at_some_pixels_is_the_whole_views() -> None:
         assert np.array_equal(reference.ratio_at(pixels), reference.ratio[pixels])
         assert np.array_equal(reference.z_at(pixels), reference.z[pixels])
         whole = _below(reference, levels, limit, any_reference)
-        assert np.array_equal(_below_at(reference, levels, limit, any_reference, pixels), whole[pixels])
+        assert np.array_equal(_below(reference, levels, limit, any_reference, at=pixels), whole[pixels])
 
 
 def _candidate_pairs_one_by_one(

@@ -37,6 +37,7 @@ from torch import nn
 
 from bonescan import load_study
 from bonescan._body import body_mask
+from bonescan._masks import bounding_box
 from bonescan.anatomy.grid import canonical_reference, normalise
 from bonescan.anatomy.network import load_network, network_inputs
 from bonescan.anatomy.refine import BONE_LABELS, REFINE_SPACING_MM, refine_inputs
@@ -175,11 +176,6 @@ def generate(out: Path, cohorts: list[Path], limit: int) -> None:
     )  # fmt: skip
 
 
-def _box(body: np.ndarray) -> tuple[slice, slice]:
-    rows, columns = np.flatnonzero(body.any(axis=1)), np.flatnonzero(body.any(axis=0))
-    return slice(rows[0], rows[-1] + 1), slice(columns[0], columns[-1] + 1)
-
-
 class _Views:
     """The training views, with each view's body box and intensity reference (as ``refined_bone``)."""
 
@@ -197,7 +193,7 @@ class _Views:
             wanted = [region(name).label for name in focus]
             labels = np.concatenate([a["labels"] for a in arrays])
             self.focus = [np.argwhere(np.isin(view, wanted)) for view in labels]
-        self.boxes = [_box(body) for body in self.body]
+        self.boxes = [bounding_box(body) for body in self.body]
         self.references = [
             canonical_reference(counts[box].astype(np.float32))
             for counts, box in zip(self.counts, self.boxes, strict=True)

@@ -6,7 +6,8 @@ are the same as ``n`` passes of shifted logical operations on whole rows and col
 fraction of the time on a whole-body view. :func:`values_by_label` gives the values under every label
 of a label map in one sort, instead of one comparison of the whole map per label, and
 :func:`pixels_by_label` the pixels of every label of a labelled image the same way, instead of
-``ndimage.find_objects`` and one comparison per label.
+``ndimage.find_objects`` and one comparison per label. :func:`bounding_box` gives the box of a mask,
+grown by a margin, on which work that only concerns the mask's pixels can be done.
 """
 
 from __future__ import annotations
@@ -18,7 +19,19 @@ from numpy.typing import NDArray
 
 _Value = TypeVar("_Value", bound=np.generic)
 
-__all__ = ["grown", "grown_square", "pixels_by_label", "shrunk", "values_by_label"]
+__all__ = ["bounding_box", "grown", "grown_square", "pixels_by_label", "shrunk", "values_by_label"]
+
+
+def bounding_box(mask: NDArray[np.bool_], margin: int = 0) -> tuple[slice, slice]:
+    """Return the rows and columns that hold every pixel of ``mask``, grown by ``margin`` within the image.
+
+    ``mask`` must have a pixel set.
+    """
+    rows, columns = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    return (
+        slice(max(int(rows[0]) - margin, 0), min(int(rows[-1]) + margin + 1, mask.shape[0])),
+        slice(max(int(columns[0]) - margin, 0), min(int(columns[-1]) + margin + 1, mask.shape[1])),
+    )
 
 
 def _check(iterations: int) -> None:

@@ -33,6 +33,8 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage
 
+from bonescan._masks import bounding_box
+
 __all__ = ["COUNTS_BAND", "FLAT_SHARE", "WHITE_CORRELATION", "CountScale", "count_scale"]
 
 #: Values per count taken as counts (simulated views measure 0.97-1.08, NM1 1.00).
@@ -122,7 +124,8 @@ def count_scale(values: NDArray[np.floating]) -> CountScale:
     bright = mean >= _BRIGHT_SHARE * float(np.percentile(positive, 99))
     if int(bright.sum()) < _MIN_PIXELS:
         return CountScale(None, None)
-    window = _box(bright, int(4.0 * _FLATNESS_SIGMA_PX + 0.5) + 1)  # gaussian_filter's radius, the gradient's
+    reach = int(4.0 * _FLATNESS_SIGMA_PX + 0.5) + 1  # gaussian_filter's radius, and the gradient's pixel
+    window = bounding_box(bright, reach)
     image, mean, bright = image[window], mean[window], bright[window]
     smooth = ndimage.gaussian_filter(image.astype(np.float32), _FLATNESS_SIGMA_PX)
     down_slope, across_slope = np.gradient(smooth)
@@ -143,12 +146,3 @@ def count_scale(values: NDArray[np.floating]) -> CountScale:
         + _correlation(standard[:-1, :][down], standard[1:, :][down])
     )
     return CountScale(gain, correlation)
-
-
-def _box(mask: NDArray[np.bool_], margin: int) -> tuple[slice, slice]:
-    """Return the bounding box of ``mask`` grown by ``margin`` pixels (within the image)."""
-    rows, columns = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
-    return (
-        slice(max(int(rows[0]) - margin, 0), int(rows[-1]) + margin + 1),
-        slice(max(int(columns[0]) - margin, 0), int(columns[-1]) + margin + 1),
-    )

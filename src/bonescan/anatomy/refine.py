@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from bonescan._masks import bounding_box
 from bonescan.anatomy._onnx import Runner, load_shipped_network
 from bonescan.anatomy.grid import normalise, resample
 from bonescan.regions import bone_regions
@@ -65,13 +66,6 @@ def refine_inputs(
     )
     logit = np.log(probability / (1.0 - probability))
     return np.stack([normalise(counts), logit])[np.newaxis].astype(np.float32)
-
-
-def _box(body: NDArray[np.bool_]) -> tuple[slice, slice]:
-    rows, columns = np.flatnonzero(body.any(axis=1)), np.flatnonzero(body.any(axis=0))
-    top, bottom = max(rows[0] - _MARGIN_PX, 0), min(rows[-1] + _MARGIN_PX + 1, body.shape[0])
-    left, right = max(columns[0] - _MARGIN_PX, 0), min(columns[-1] + _MARGIN_PX + 1, body.shape[1])
-    return slice(top, bottom), slice(left, right)
 
 
 def _scores(
@@ -139,7 +133,7 @@ def refined_bone(
     bone = np.zeros(body.shape, dtype=bool)
     if not body.any():
         return bone
-    rows, columns = _box(body)
+    rows, columns = bounding_box(body, _MARGIN_PX)
     inside = np.asarray(counts, dtype=np.float32)[rows, columns]
     probability = np.asarray(bone_probability, dtype=np.float32)[rows, columns]
     near = all(abs(s / REFINE_SPACING_MM - 1.0) <= _SPACING_TOLERANCE for s in spacing_mm)

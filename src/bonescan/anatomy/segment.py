@@ -24,7 +24,7 @@ from numpy.typing import NDArray
 from scipy import ndimage
 
 from bonescan._body import body_mask
-from bonescan._masks import values_by_label
+from bonescan._masks import bounding_box, values_by_label
 from bonescan.anatomy.consistency import keep_leg_order
 from bonescan.anatomy.grid import from_canonical, from_canonical_channels
 from bonescan.anatomy.landmarks import find_landmarks
@@ -155,8 +155,7 @@ def _nearest(
     included) as on the whole view, at a fraction of the cost.
     """
     either = features | queries
-    rows, columns = np.flatnonzero(either.any(axis=1)), np.flatnonzero(either.any(axis=0))
-    box = slice(int(rows[0]), int(rows[-1]) + 1), slice(int(columns[0]), int(columns[-1]) + 1)
+    box = bounding_box(either)
     nearest = ndimage.distance_transform_edt(~features[box], return_distances=False, return_indices=True)
     inside = queries[box]
     return nearest[0][inside] + box[0].start, nearest[1][inside] + box[1].start

@@ -37,6 +37,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 from functools import cached_property, lru_cache
+from types import EllipsisType
 from typing import TypeVar
 
 import numpy as np
@@ -46,6 +47,9 @@ from scipy import fft, ndimage
 from bonescan._masks import grown, shrunk
 from bonescan._zoom import zoomed
 from bonescan.regions import bone_regions, region
+
+#: Some pixels of a view: their row and column indices (``np.nonzero`` of a mask).
+PixelIndices = tuple[NDArray[np.intp], NDArray[np.intp]]
 
 __all__ = [
     "DEFECT_SIGMA_MM",
@@ -60,6 +64,7 @@ __all__ = [
     "VERTEBRA_MAX_MM",
     "VERTEBRA_MIN_MM",
     "DefectReference",
+    "PixelIndices",
     "defect_reference",
     "midline_columns",
     "reflect",
@@ -165,11 +170,11 @@ class DefectReference:
         """How many Poisson standard deviations (of both estimates) the counts lie below the expected."""
         return _z(self.smoothed, self.expected, self.sigma_px)
 
-    def ratio_at(self, pixels: tuple[NDArray[np.intp], NDArray[np.intp]]) -> NDArray[np.float32]:
+    def ratio_at(self, pixels: PixelIndices | EllipsisType) -> NDArray[np.float32]:
         """Return :attr:`ratio` at ``pixels`` only (the same values, without the whole view's)."""
         return _ratio(self.smoothed[pixels], self.expected[pixels])
 
-    def z_at(self, pixels: tuple[NDArray[np.intp], NDArray[np.intp]]) -> NDArray[np.float32]:
+    def z_at(self, pixels: PixelIndices | EllipsisType) -> NDArray[np.float32]:
         """Return :attr:`z` at ``pixels`` only (the same values, without the whole view's)."""
         return _z(self.smoothed[pixels], self.expected[pixels], self.sigma_px)
 

@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
+from types import EllipsisType
 
 import numpy as np
 from numpy.typing import NDArray
@@ -57,7 +58,7 @@ from bonescan.anatomy.model import ViewAnatomy
 from bonescan.detect.measure import ViewGeometry, measure_spot, view_geometry
 from bonescan.detect.model import ORGAN_SHARE, Spot, SpotKind
 from bonescan.detect.patches import spot_patch
-from bonescan.detect.photopenia import DefectReference, reflect
+from bonescan.detect.photopenia import DefectReference, PixelIndices, reflect
 from bonescan.detect.plausible import facial_or, plausible_region
 from bonescan.detect.reference import SMOOTHING_SIGMA_PX, NormalUptake
 from bonescan.regions import region, region_by_label
@@ -359,6 +360,7 @@ def _below(
     levels: NDArray[np.float32],
     ratio_limit: NDArray[np.float32],
     any_reference: NDArray[np.bool_],
+    at: PixelIndices | EllipsisType = ...,
 ) -> NDArray[np.bool_]:
     """Return the pixels clearly below the reference ``defect``, where that reference is itself normal.
 
@@ -366,51 +368,14 @@ def _below(
     :func:`_cold_bounds`) and :data:`COLD_PIXEL_Z` standard deviations under it; the reference must be
     at most :data:`_COLD_REFERENCE_MAX` times ``levels`` (the vertebrae above and below, at most
     :data:`COLD_VERTEBRA_REFERENCE_MAX`: a normal vertebra between two hot ones is not a defect),
-    except where ``any_reference`` is set.
+    except where ``any_reference`` is set. Judged on the whole view, or at the pixels ``at`` only
+    (the same values there, without the whole view's).
     """
-    return _below_where(
-        (defect.comparable, defect.ratio, defect.z, defect.by_side, defect.expected),
-        levels,
-        ratio_limit,
-        any_reference,
+    below = (
+        defect.comparable[at] & (defect.ratio_at(at) <= ratio_limit[at]) & (defect.z_at(at) >= COLD_PIXEL_Z)
     )
-
-
-def _below_at(
-    defect: DefectReference,
-    levels: NDArray[np.float32],
-    ratio_limit: NDArray[np.float32],
-    any_reference: NDArray[np.bool_],
-    pixels: tuple[NDArray[np.intp], NDArray[np.intp]],
-) -> NDArray[np.bool_]:
-    """Return :func:`_below` at ``pixels`` only (the same values, without the whole view's)."""
-    return _below_where(
-        (
-            defect.comparable[pixels],
-            defect.ratio_at(pixels),
-            defect.z_at(pixels),
-            defect.by_side[pixels],
-            defect.expected[pixels],
-        ),
-        levels[pixels],
-        ratio_limit[pixels],
-        any_reference[pixels],
-    )
-
-
-def _below_where(
-    defect: tuple[
-        NDArray[np.bool_], NDArray[np.float32], NDArray[np.float32], NDArray[np.bool_], NDArray[np.float32]
-    ],
-    levels: NDArray[np.float32],
-    ratio_limit: NDArray[np.float32],
-    any_reference: NDArray[np.bool_],
-) -> NDArray[np.bool_]:
-    """Return :func:`_below` from the reference's comparable, ratio, z, by-side and expected values."""
-    comparable, ratio, z, by_side, expected = defect
-    below = comparable & (ratio <= ratio_limit) & (z >= COLD_PIXEL_Z)
-    most = np.where(by_side, _COLD_REFERENCE_MAX, COLD_VERTEBRA_REFERENCE_MAX)
-    return np.asarray(below & ((expected <= most * levels) | any_reference))
+    most = np.where(defect.by_side[at], _COLD_REFERENCE_MAX, COLD_VERTEBRA_REFERENCE_MAX)
+    return np.asarray(below & ((defect.expected[at] <= most * levels[at]) | any_reference[at]))
 
 
 def _cold_bounds(
@@ -449,7 +414,7 @@ def _cold_spots(
     registered = normal.defect.registered(candidate, view.pixel_spacing_mm)
     rows, columns = np.nonzero(candidate)  # the registered reference is judged where the loose one found
     found = (rows, columns)
-    dropped = ~_below_at(registered, levels, ratio_limit, hole_by_side, found)
+    dropped = ~_below(registered, levels, ratio_limit, hole_by_side, at=found)
     candidate[rows[dropped], columns[dropped]] = False
     spots = []
     for pixels in _components(candidate, MIN_COLD_PX):
