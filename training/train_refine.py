@@ -129,6 +129,23 @@ class MirrorRefiner(nn.Module):
             features = torch.relu(layer(features))
         return x[:, 1:2] + nn.functional.conv2d(features, self.head_weight(), self.head.bias)
 
+    def load_plain(self, state: dict[str, torch.Tensor]) -> None:
+        """Take the weights of a plain :class:`Refiner` that commutes with mirroring (as :meth:`plain` gives).
+
+        The first half of each layer's kernels are this layer's; the second half must be their
+        mirrors (checked), as they are in a refiner exported from a :class:`MirrorRefiner`.
+        """
+        with torch.no_grad():
+            for index, layer in enumerate(self.layers):
+                pairs = layer.base.weight.shape[0]
+                layer.base.weight.copy_(state[f"body.{2 * index}.weight"][:pairs])
+                layer.base.bias.copy_(state[f"body.{2 * index}.bias"][:pairs])
+                weight, _ = layer.full()
+                if not torch.equal(weight, state[f"body.{2 * index}.weight"]):
+                    raise SystemExit("--init: the weights do not commute with mirroring")
+            self.head.weight.copy_(state["head.weight"][:, : self.head.weight.shape[1]])
+            self.head.bias.copy_(state["head.bias"])
+
     def plain(self) -> Refiner:
         """Return the same network as a plain :class:`Refiner` (for export: one ONNX graph for both)."""
         width = self.head.weight.shape[1] * 2
@@ -251,6 +268,33 @@ def _batch(views: _Views, indices: np.ndarray, rng: np.random.Generator) -> list
     return [torch.from_numpy(np.stack(parts)) for parts in zip(*samples, strict=True)]
 
 
+class _Teacher:
+    """A refiner (ONNX) whose scores the student learns: the view and its mirror image, averaged.
+
+    That is what ``bonescan.anatomy.refine`` computes with a refiner not built to commute with
+    mirroring; the average does commute, so a :class:`MirrorRefiner` can learn it.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        import onnxruntime
+
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = 1
+        self.session = onnxruntime.InferenceSession(
+            str(folder / "bone_refine.onnx"), options, providers=["CPUExecutionProvider"]
+        )
+        self.name = self.session.get_inputs()[0].name
+
+    def probability(self, inputs: torch.Tensor) -> torch.Tensor:
+        """Return the teacher's probability of bone (N, H, W) for inputs (N, 2, H, W)."""
+        scores = []
+        for x in inputs.numpy()[:, np.newaxis]:  # the shipped graph takes one view at a time
+            direct = self.session.run(None, {self.name: x})[0]
+            mirrored = self.session.run(None, {self.name: np.ascontiguousarray(x[..., ::-1])})[0][..., ::-1]
+            scores.append((direct + mirrored)[0, 0] / 2.0)
+        return torch.sigmoid(torch.from_numpy(np.stack(scores)))
+
+
 def _dice(model: nn.Module, views: _Views, indices: np.ndarray) -> dict[str, float]:
     """Bone Dice of the network's P(bone) > 0.5 and of the refiner on whole held-out views."""
     model.eval()
@@ -278,8 +322,15 @@ def train(
     focus: list[str],
     focus_share: float,
     mirror: bool = False,
+    teacher: Path | None = None,
+    init: Path | None = None,
 ) -> None:
-    """Train the refiner and export it (ONNX and a description) into ``out``."""
+    """Train the refiner and export it (ONNX and a description) into ``out``.
+
+    With ``teacher`` (a folder holding ``bone_refine.onnx``) the refiner learns the teacher's output
+    (:class:`_Teacher`) instead of the truth; with ``init`` (a state dict saved by an earlier run)
+    it starts from those weights.
+    """
     try:  # torch's exporter needs it: fail now, not after the training
         import onnx  # noqa: F401
     except ImportError:
@@ -290,13 +341,21 @@ def train(
     held_out = np.arange(len(views))[-max(len(views) // 20, 1) :]
     training = np.arange(len(views))[: held_out[0]]
     model: nn.Module = MirrorRefiner(width) if mirror else Refiner(width)
+    if init is not None:
+        state = torch.load(init, weights_only=True)
+        if isinstance(model, MirrorRefiner):
+            model.load_plain(state)
+        else:
+            model.load_state_dict(state)
+    taught = _Teacher(teacher) if teacher is not None else None
     optimiser = torch.optim.AdamW(model.parameters(), 2e-3, weight_decay=1e-4)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, 2e-3, total_steps=steps)
     loss_function = nn.BCEWithLogitsLoss(reduction="none")
     started = time.time()
     for step in range(steps):
         inputs, truth, body = _batch(views, rng.choice(training, batch), rng)
-        loss = (loss_function(model(inputs)[:, 0], truth) * body).sum() / body.sum().clamp(min=1)
+        target = truth if taught is None else taught.probability(inputs)
+        loss = (loss_function(model(inputs)[:, 0], target) * body).sum() / body.sum().clamp(min=1)
         optimiser.zero_grad()
         loss.backward()
         optimiser.step()
@@ -318,6 +377,8 @@ def train(
         "focus_share": focus_share if focus else 0.0,
         "seed": seed,
         "mirror_equivariant": mirror,
+        "teacher": str(teacher) if teacher is not None else None,
+        "initial_weights": str(init) if init is not None else None,
         "training_views": len(training),
         "validation_views": len(held_out),
         "validation_bone_dice": dice,
@@ -369,6 +430,11 @@ def main() -> None:
         "--mirror", action="store_true",
         help="a refiner that treats a view and its mirror image alike by construction (one run, not two)",
     )  # fmt: skip
+    fit.add_argument(
+        "--teacher", type=Path, metavar="FOLDER",
+        help="learn this refiner's output (view and mirror image averaged) instead of the truth",
+    )  # fmt: skip
+    fit.add_argument("--init", type=Path, metavar="PT", help="start from this state dict (bone_refine.pt)")
     fit.add_argument("--threads", type=int, default=2, help="torch's threads")
     fit.add_argument("files", type=Path, nargs="+", help="arrays written by generate")
     arguments = parser.parse_args()
@@ -379,6 +445,7 @@ def main() -> None:
         train(
             arguments.files, arguments.out, arguments.steps, arguments.batch, arguments.width,
             arguments.seed, arguments.focus, arguments.focus_share, arguments.mirror,
+            arguments.teacher, arguments.init,
         )  # fmt: skip
 
 
