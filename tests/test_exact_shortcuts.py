@@ -1,13 +1,13 @@
 """The faster formulations give exactly the values of the scipy.ndimage and numpy calls they replace.
 
 Each shortcut (mask growing and shrinking, filling holes, line openings and closings and extremes
-over any footprint, linear zooms, the shared smoothing, the reflection about the midline, the values
-and the pixels per label, the midline brightness of a band of rows, the watershed from the uptake
-peaks on a box, the joint distances and the joint map, the midline search's costs and weights,
-percentiles, covariances and medians, the cold reference at some pixels, the spot pairs, the body
-outline and its midline, the nearest joint at one pixel) is compared bit for bit with the call (or
-the loop) it stands for, on random images and masks of many shapes, including the degenerate ones
-(one row, one column).
+over any footprint and the symmetric padding they take, linear zooms, the shared smoothing, the
+reflection about the midline, the values and the pixels per label, the midline brightness of a band
+of rows, the watershed from the uptake peaks on a box, the joint distances and the joint map, the
+midline search's costs and weights, percentiles, covariances and medians, the cold reference at some
+pixels, the spot pairs, the body outline and its midline, the nearest joint at one pixel) is
+compared bit for bit with the call (or the loop) it stands for, on random images and masks of many
+shapes, including the degenerate ones (one row, one column).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from bonescan.detect.photopenia import (
     _reflect_mask,
     reflect,
 )
-from bonescan.detect.reference import _extreme, _line, _percentile
+from bonescan.detect.reference import _extreme, _line, _percentile, _symmetric_padded
 from bonescan.detect.spots import _below, _split_at_peaks
 from bonescan.io.orientation import _band_ratio
 from bonescan.regions import region
@@ -534,3 +534,15 @@ def test_joint_at_a_pixel_is_that_of_the_whole_views_feature_transform() -> None
                 assert geometry.joint_at(row, column) == expected
         assert np.array_equal(geometry.joint_distance_px, distances)
         assert np.array_equal(geometry.nearest_joint, nearest)
+
+
+def test_symmetric_padding_is_numpys() -> None:
+    rng = np.random.default_rng(28)
+    for _ in range(400):
+        shape = (int(rng.integers(1, 30)), int(rng.integers(1, 30)))
+        image = rng.random(shape, dtype=np.float32)
+        rows, columns = int(rng.integers(0, 35)), int(rng.integers(0, 35))
+        expected = np.pad(image, ((rows, rows), (columns, columns)), mode="symmetric")
+        padded = _symmetric_padded(image, rows, columns)
+        assert padded.dtype == expected.dtype
+        assert np.array_equal(padded, expected)
