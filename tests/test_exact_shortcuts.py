@@ -1,12 +1,13 @@
 """The faster formulations give exactly the values of the scipy.ndimage and numpy calls they replace.
 
 Each shortcut (mask growing and shrinking, filling holes, line openings and closings and extremes
-over any footprint, linear zooms, the shared smoothing, the reflection about the midline, the values
-and the pixels per label, the midline brightness of a band of rows, the watershed from the uptake
-peaks on a box, the joint distances and the joint map, the midline search's costs and weights,
-percentiles, covariances and medians, the cold reference at some pixels, the spot pairs, the body
-outline and its midline) is compared bit for bit with the call (or the loop) it stands for, on random
-images and masks of many shapes, including the degenerate ones (one row, one column).
+over any footprint and the symmetric padding they take, linear zooms, the shared smoothing, the
+reflection about the midline, the values and the pixels per label, the midline brightness of a band
+of rows, the watershed from the uptake peaks on a box, the joint distances and the joint map, the
+midline search's costs and weights, percentiles, covariances and medians, the cold reference at some
+pixels, the spot pairs, the body outline and its midline, the nearest joint at one pixel) is
+compared bit for bit with the call (or the loop) it stands for, on random images and masks of many
+shapes, including the degenerate ones (one row, one column).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from bonescan._body import BodyExtent, _filled, body_mask, smoothed
 from bonescan._masks import grown, grown_square, pixels_by_label, shrunk, values_by_label
 from bonescan._zoom import zoomed
 from bonescan.anatomy.segment import _nearest
-from bonescan.detect.measure import JOINTS, _covariance, _distances, _joint_map
+from bonescan.detect.measure import JOINTS, ViewGeometry, _covariance, _distances, _joint_map
 from bonescan.detect.model import URINE, SpotKind
 from bonescan.detect.pairing import PAIRING_DISTANCE_MM, _candidate_pairs, _Frame
 from bonescan.detect.photopenia import (
@@ -33,7 +34,7 @@ from bonescan.detect.photopenia import (
     _reflect_mask,
     reflect,
 )
-from bonescan.detect.reference import _extreme, _line, _percentile
+from bonescan.detect.reference import _extreme, _line, _percentile, _symmetric_padded
 from bonescan.detect.spots import _below, _split_at_peaks
 from bonescan.io.orientation import _band_ratio
 from bonescan.regions import region
@@ -503,3 +504,45 @@ def test_joint_map_on_the_boxes_is_the_whole_views() -> None:
                 name
             ).label
         assert np.array_equal(_joint_map(labels), _joint_map_on_the_whole_view(labels))
+
+
+def _joints_by_the_whole_views_transform(joints: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every pixel's joint distance and nearest joint as they were read from the feature transform."""
+    if not joints.any():
+        return np.full(joints.shape, np.inf, dtype=np.float32), np.zeros(joints.shape, dtype=np.int8)
+    indices = ndimage.distance_transform_edt(joints == 0, return_distances=False, return_indices=True)
+    return _distances(indices), joints[indices[0], indices[1]]
+
+
+def test_joint_at_a_pixel_is_that_of_the_whole_views_feature_transform() -> None:
+    rng = np.random.default_rng(27)
+    for trial in range(150):
+        shape = (int(rng.integers(1, 40)), int(rng.integers(1, 40)))
+        joints = np.zeros(shape, dtype=np.int8)
+        kinds = int(rng.integers(1, 4)) if trial % 5 else 10  # few joints: many ties between them
+        joints[rng.random(shape) < rng.random() * 0.1] = 1
+        for _blob in range(int(rng.integers(0, 5))):
+            top, left = int(rng.integers(0, shape[0])), int(rng.integers(0, shape[1]))
+            joints[top : top + int(rng.integers(1, 6)), left : left + int(rng.integers(1, 6))] = int(
+                rng.integers(1, kinds + 1)
+            )
+        geometry = ViewGeometry(0.0, joints, (1.0, 1.0), np.zeros(256, dtype=np.intp))
+        distances, nearest = _joints_by_the_whole_views_transform(joints)
+        for row in range(shape[0]):
+            for column in range(shape[1]):
+                expected = (float(distances[row, column]), int(nearest[row, column]))
+                assert geometry.joint_at(row, column) == expected
+        assert np.array_equal(geometry.joint_distance_px, distances)
+        assert np.array_equal(geometry.nearest_joint, nearest)
+
+
+def test_symmetric_padding_is_numpys() -> None:
+    rng = np.random.default_rng(28)
+    for _ in range(400):
+        shape = (int(rng.integers(1, 30)), int(rng.integers(1, 30)))
+        image = rng.random(shape, dtype=np.float32)
+        rows, columns = int(rng.integers(0, 35)), int(rng.integers(0, 35))
+        expected = np.pad(image, ((rows, rows), (columns, columns)), mode="symmetric")
+        padded = _symmetric_padded(image, rows, columns)
+        assert padded.dtype == expected.dtype
+        assert np.array_equal(padded, expected)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from numpy.typing import NDArray
@@ -62,17 +63,71 @@ _SIDES = ("left", "right")
 
 @dataclass(frozen=True, eq=False)
 class ViewGeometry:
-    """What the measurements need from a view besides the spot: midline and joint distances."""
+    """What the measurements need from a view besides the spot: midline and joint distances.
+
+    ``joints`` is the joint map (:func:`_joint_map`). The distance of every pixel to the nearest joint
+    pixel and that joint (``joint_distance_px``, ``nearest_joint``: those of
+    ``ndimage.distance_transform_edt``'s feature transform) are worked out when first asked for; a
+    spot asks only at its centre (:meth:`joint_at`), which is much cheaper.
+    """
 
     midline: float
-    joint_distance_px: NDArray[np.float32]
-    nearest_joint: NDArray[np.int8]
+    joints: NDArray[np.int8]
     spacing_mm: tuple[float, float]
     region_areas: NDArray[np.intp]
     body_top: float = 0.0
     body_length: float = 1.0
     knee_row: float | None = None
     sole_row: float | None = None
+
+    @cached_property
+    def _nearest_indices(self) -> NDArray[np.int32] | None:
+        """The feature transform of the joint map (None without joints)."""
+        if not self.joints.any():
+            return None
+        indices: NDArray[np.int32] = ndimage.distance_transform_edt(
+            self.joints == 0, return_distances=False, return_indices=True
+        )
+        return indices
+
+    @cached_property
+    def joint_distance_px(self) -> NDArray[np.float32]:
+        """Each pixel's distance to the nearest joint pixel (infinite without joints)."""
+        indices = self._nearest_indices
+        if indices is None:
+            return np.full(self.joints.shape, np.inf, dtype=np.float32)
+        return _distances(indices)
+
+    @cached_property
+    def nearest_joint(self) -> NDArray[np.int8]:
+        """Each pixel's nearest joint (0 without joints)."""
+        indices = self._nearest_indices
+        if indices is None:
+            return np.zeros(self.joints.shape, dtype=np.int8)
+        return np.asarray(self.joints[indices[0], indices[1]], dtype=np.int8)
+
+    @cached_property
+    def _joint_pixels(self) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int8]]:
+        rows, columns = np.nonzero(self.joints)
+        return rows.astype(np.int64), columns.astype(np.int64), self.joints[rows, columns]
+
+    def joint_at(self, row: int, column: int) -> tuple[float, int]:
+        """Return ``joint_distance_px`` and ``nearest_joint`` at one pixel without the whole view's.
+
+        The squared distances to every joint pixel, whole numbers, are exact: the least one gives the
+        distance as ``_distances`` takes it. When the joint pixels at that distance are not all of
+        one joint, the feature transform's choice among them is read from the whole view's.
+        """
+        rows, columns, joints = self._joint_pixels
+        if rows.size == 0:
+            return float(np.float32(np.inf)), 0
+        squared = (rows - row) ** 2 + (columns - column) ** 2
+        least = int(squared.min())
+        nearest = joints[squared == least]
+        if np.any(nearest != nearest[0]):
+            return float(self.joint_distance_px[row, column]), int(self.nearest_joint[row, column])
+        distance = np.asarray(np.sqrt(np.float64(least)), dtype=np.float32)
+        return float(distance), int(nearest[0])
 
 
 @dataclass(frozen=True)
@@ -178,13 +233,7 @@ def view_geometry(
     areas = np.bincount(labels.ravel(), minlength=256)
     points = landmarks.points if landmarks is not None else {}
     knee, sole = (points[name].row if name in points else None for name in ("knees", "soles"))
-    if not joints.any():
-        far = np.full(labels.shape, np.inf, dtype=np.float32)
-        none = np.zeros(labels.shape, dtype=np.int8)
-        return ViewGeometry(midline, far, none, spacing_mm, areas, top, length, knee, sole)
-    indices = ndimage.distance_transform_edt(joints == 0, return_distances=False, return_indices=True)
-    nearest = joints[indices[0], indices[1]]
-    return ViewGeometry(midline, _distances(indices), nearest, spacing_mm, areas, top, length, knee, sole)
+    return ViewGeometry(midline, joints, spacing_mm, areas, top, length, knee, sole)
 
 
 def _distances(indices: NDArray[np.int32]) -> NDArray[np.float32]:
@@ -262,14 +311,14 @@ def measure_spot(
     geometry: ViewGeometry,
 ) -> SpotMeasures:
     """Measure one spot given by its pixels (see the module text for each figure)."""
-    centre = (round(rows.mean()), round(columns.mean()))
+    joint_distance_px, joint = geometry.joint_at(round(rows.mean()), round(columns.mean()))
     region_size = int(geometry.region_areas[region_label])
     return SpotMeasures(
         reference_ratio=_reference_ratio(smoothed, rows, columns, geometry),
-        joint_distance_mm=float(geometry.joint_distance_px[centre]) * float(np.mean(geometry.spacing_mm)),
+        joint_distance_mm=joint_distance_px * float(np.mean(geometry.spacing_mm)),
         elongation=_elongation(rows, columns),
         region_fraction=float(rows.size / region_size) if region_size else 0.0,
-        nearest_joint=_joint_name(int(geometry.nearest_joint[centre]), float(rows.mean()), geometry),
+        nearest_joint=_joint_name(joint, float(rows.mean()), geometry),
     )
 
 
