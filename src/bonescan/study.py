@@ -145,6 +145,7 @@ class ViewSource:
     sop_instance_uid: str | None = None
     series_instance_uid: str | None = None
     view_rule: str = "given"
+    columns: tuple[int, int] | None = None  # (first, stop) of the frame, when cut from one holding two views
 
 
 @dataclass(frozen=True, eq=False)

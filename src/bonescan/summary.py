@@ -43,7 +43,11 @@ def _view_summary(view: View) -> dict[str, Any]:
             "flip_columns": view.orientation.flip_columns,
             "decided_by": view.orientation.decided_by,
         },
-        "source": {"path": str(view.source.path), "frame": view.source.frame},
+        "source": {
+            "path": str(view.source.path),
+            "frame": view.source.frame,
+            **({"columns": list(view.source.columns)} if view.source.columns is not None else {}),
+        },
     }
 
 

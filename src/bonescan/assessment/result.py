@@ -93,6 +93,7 @@ def inputs_document(study: Study, *, anonymized: bool = False) -> dict[str, Any]
                 "file": index[view.source.path],
                 "frame": view.source.frame,
                 "decided_by": view.source.view_rule,
+                **({"columns": list(view.source.columns)} if view.source.columns is not None else {}),
             }
             for view in study.views
         ],

@@ -1,14 +1,17 @@
-"""Turn frames into views: settle which view each is, refuse duplicates, turn them upright."""
+"""Turn frames into views: cut apart, settle which view each is, refuse duplicates, turn upright."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
+import numpy as np
 from pydicom.dataset import Dataset
 
 from bonescan.errors import InputError
 from bonescan.io.candidates import Candidate
 from bonescan.io.orientation import decide_orientation
+from bonescan.io.side_by_side import view_columns
 from bonescan.study import (
     QualityCheck,
     Severity,
@@ -18,7 +21,68 @@ from bonescan.study import (
     conventional_patient_left,
 )
 
-__all__ = ["check_unique", "orientation_notes", "settle_views", "to_view"]
+__all__ = ["check_unique", "cut_side_by_side", "orientation_notes", "settle_views", "to_view"]
+
+
+def _part(candidate: Candidate, columns: slice, view: ViewName, side: str) -> Candidate:
+    rule = (
+        f"the {side} part (columns {columns.start}-{columns.stop - 1}) of a frame holding two views "
+        f"side by side, taken as the {view} view as workstations display them"
+    )
+    return dataclasses.replace(
+        candidate,
+        view=view,
+        rule=rule,
+        pixels=np.ascontiguousarray(candidate.pixels[:, columns]),
+        columns=(columns.start, columns.stop),
+    )
+
+
+def _frame_name(candidate: Candidate) -> str:
+    multi = candidate.image is not None and len(candidate.image.frames) > 1
+    return f"{candidate.source_path} frame {candidate.frame + 1}" if multi else str(candidate.source_path)
+
+
+def cut_side_by_side(candidates: list[Candidate], notes: list[QualityCheck]) -> list[Candidate]:
+    """Return the candidates, each frame holding two views cut into them (:mod:`bonescan.io.side_by_side`).
+
+    A warning in ``notes`` names each frame cut, which part became which view, and what the frame
+    had been taken for before.
+
+    Raises
+    ------
+    InputError
+        When a frame holds more than two whole bodies side by side.
+    """
+    parts: list[Candidate] = []
+    for candidate in candidates:
+        found = view_columns(candidate.pixels)
+        if len(found) == 1:
+            parts.append(candidate)
+            continue
+        if len(found) > 2:
+            raise InputError(
+                _frame_name(candidate),
+                f"{len(found)} whole bodies side by side in one image; bonescan reads an anterior and a "
+                "posterior view: give each view as an image of its own",
+            )
+        left, right = found
+        parts += [
+            _part(candidate, left, ViewName.ANTERIOR, "left"),
+            _part(candidate, right, ViewName.POSTERIOR, "right"),
+        ]
+        before = f" (taken for the {candidate.view} view: {candidate.rule})" if candidate.view else ""
+        notes.append(
+            QualityCheck(
+                "side_by_side",
+                Severity.WARNING,
+                f"{_frame_name(candidate)} holds two views side by side"
+                f"{before}: columns {left.start}-{left.stop - 1} taken as the anterior view and "
+                f"{right.start}-{right.stop - 1} as the posterior view, as workstations display them; "
+                "if they are the other way round, give each view as an image of its own",
+            )
+        )
+    return parts
 
 
 def settle_views(candidates: list[Candidate], view: ViewName | None, notes: list[QualityCheck]) -> None:
@@ -92,7 +156,8 @@ def _stated_orientation(header: Dataset | None) -> tuple[str, str] | None:
 def to_view(candidate: Candidate) -> View:
     """Return the upright view of a candidate, with its orientation and source recorded."""
     assert candidate.view is not None and candidate.spacing is not None
-    single = _single_frame_header(candidate)
+    # a header describes the whole frame, not a part cut from it (bonescan.io.side_by_side)
+    single = _single_frame_header(candidate) if candidate.columns is None else None
     orientation = decide_orientation(candidate.pixels, candidate.view, _stated_orientation(single))
     declared = single.get("CountsAccumulated") if single is not None else None
     header = candidate.image.dataset if candidate.image is not None else None
@@ -107,6 +172,7 @@ def to_view(candidate: Candidate) -> View:
             sop_instance_uid=str(header.get("SOPInstanceUID")) if header is not None else None,
             series_instance_uid=str(header.get("SeriesInstanceUID")) if header is not None else None,
             view_rule=candidate.rule,
+            columns=candidate.columns,
         ),
         declared_counts=int(declared) if declared not in (None, "") else None,
     )

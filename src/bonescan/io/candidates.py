@@ -15,6 +15,7 @@ from bonescan.io.acceptance import check_header
 from bonescan.io.dicom_reader import DicomImage, read_dicom_image
 from bonescan.io.discover import Discovered, check_one_study
 from bonescan.io.raster_reader import read_raster
+from bonescan.io.side_by_side import view_columns
 from bonescan.study import QualityCheck, Severity, ViewName
 
 __all__ = ["Candidate", "dicom_candidates", "raster_candidates"]
@@ -32,6 +33,7 @@ class Candidate:
     frame: int
     display_values: bool
     image: DicomImage | None = None
+    columns: tuple[int, int] | None = None  # (first, stop) when cut from a wider frame
 
 
 def _view_from_name(path: Path) -> ViewName | None:
@@ -69,14 +71,14 @@ def raster_candidates(
     for path, view, rule in named:
         if not path.is_file():
             raise InputError(path, "no such file")
-        if view is None:
+        if spacing is None:
+            raise InputError(path, "an exported image has no pixel spacing; give --pixel-spacing")
+        raster = read_raster(path)
+        if view is None and len(view_columns(raster.pixels)) == 1:  # several: cut apart later
             raise InputError(
                 path,
                 "cannot tell which view this image is; give it with --anterior or --posterior",
             )
-        if spacing is None:
-            raise InputError(path, "an exported image has no pixel spacing; give --pixel-spacing")
-        raster = read_raster(path)
         candidates.append(Candidate(view, rule, raster.pixels, spacing, path, 0, raster.display_values))
         notes.extend(QualityCheck("reader_note", Severity.INFO, f"{path}: {n}") for n in raster.notes)
     return candidates

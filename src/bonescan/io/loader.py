@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bonescan.errors import InputError
-from bonescan.io.assemble import check_unique, orientation_notes, settle_views, to_view
+from bonescan.io.assemble import check_unique, cut_side_by_side, orientation_notes, settle_views, to_view
 from bonescan.io.candidates import Candidate, dicom_candidates, raster_candidates
 from bonescan.io.discover import discover
 from bonescan.io.metadata import extract_identity, extract_metadata
@@ -61,7 +61,8 @@ def load_study(
         DICOM files (NM Image Storage with one or two frames, NM Secondary Capture, any transfer
         syntax pydicom can decode), folders of them (searched recursively and grouped by
         StudyInstanceUID), or exported PNG/JPEG/TIFF images whose file names say ``ant`` or
-        ``post``.
+        ``post``. A frame or image holding both views side by side is cut into them
+        (:mod:`bonescan.io.side_by_side`).
     anterior, posterior : path, optional
         Exported images given as the anterior and the posterior view.
     pixel_spacing_mm : float or (float, float), optional
@@ -101,6 +102,7 @@ def load_study(
     if not candidates:
         where = ", ".join(str(path) for path in given) or "the inputs"
         raise InputError(where, "no DICOM image found")
+    candidates = cut_side_by_side(candidates, notes)
     settle_views(candidates, wanted_view, notes)
     check_unique(candidates)
     views = tuple(to_view(candidate) for candidate in candidates)

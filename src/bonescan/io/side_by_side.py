@@ -1,0 +1,65 @@
+"""Two views side by side in one image: found, and cut apart.
+
+Workstations often export a whole-body study as one picture (a PNG, or one Secondary Capture frame)
+holding both views as they display them: the anterior view on the left, the posterior view on the
+right, both upright, the posterior as seen from behind. Read as one view, such a frame would give a
+reading of nonsense. A frame holds two views when its body outline (:func:`bonescan._body.body_mask`)
+lies in two runs of columns with only background between them, each run spanning at least
+:data:`MIN_HEIGHT_FRACTION` of the frame's rows (a whole body, not a marker, a label or a collection
+bag) and at least :data:`MIN_WIDTH_FRACTION` of its own height (not a tube or a ruler). The frame is
+cut at the middle of the background between the two; the left part becomes the anterior view and the
+right part the posterior view, and a warning says so (the other order exists; the user then gives the
+views as images of their own). A header's PatientOrientation and CountsAccumulated describe the whole
+frame, so neither is used for the parts. The cutting is :func:`bonescan.io.assemble.cut_side_by_side`.
+"""
+
+from __future__ import annotations
+
+from itertools import pairwise
+
+import numpy as np
+from numpy.typing import NDArray
+
+from bonescan._body import body_mask
+
+__all__ = ["MIN_HEIGHT_FRACTION", "MIN_WIDTH_FRACTION", "view_columns"]
+
+#: A body spans at least this share of the frame's rows.
+MIN_HEIGHT_FRACTION = 0.6
+#: A body is at least this many times as wide as it is tall.
+MIN_WIDTH_FRACTION = 0.1
+
+
+def _column_runs(occupied: NDArray[np.bool_]) -> list[tuple[int, int]]:
+    """Return the runs of True in ``occupied`` as (first, stop) pairs."""
+    edges = np.diff(np.concatenate([[0], occupied.astype(np.int8), [0]]))
+    starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    return [(int(start), int(stop)) for start, stop in zip(starts, stops, strict=True)]
+
+
+def _is_whole_body(body: NDArray[np.bool_], first: int, stop: int) -> bool:
+    rows = np.flatnonzero(body[:, first:stop].any(axis=1))
+    height = int(rows[-1] - rows[0] + 1) if rows.size else 0
+    return height >= MIN_HEIGHT_FRACTION * body.shape[0] and stop - first >= MIN_WIDTH_FRACTION * height
+
+
+def view_columns(pixels: NDArray[np.floating]) -> list[slice]:
+    """Return the columns of each view a frame holds, left to right.
+
+    Parameters
+    ----------
+    pixels : ndarray
+        One frame, as stored.
+
+    Returns
+    -------
+    list of slice
+        One slice per whole body found side by side, together the whole frame, cut at the middles of
+        the background between them; a single slice (the whole frame) when it holds one body or none.
+    """
+    body = body_mask(pixels)
+    occupied: NDArray[np.bool_] = np.asarray(body.any(axis=0))
+    runs = [run for run in _column_runs(occupied) if _is_whole_body(body, *run)]
+    cuts = [(left[1] + right[0]) // 2 for left, right in pairwise(runs)]
+    edges = [0, *cuts, body.shape[1]]
+    return [slice(first, stop) for first, stop in pairwise(edges)]

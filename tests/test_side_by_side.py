@@ -1,0 +1,138 @@
+"""Both views side by side in one image (a workstation's export): found, cut apart, read as two views."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pydicom
+import pytest
+import tifffile
+
+from bonescan import InputError, load_study
+from bonescan.io.nm_writer import write_nm_image
+from bonescan.io.side_by_side import view_columns
+from bonescan.study import Study, View, ViewName
+from tests.conftest import exit_code
+from tests.phantoms import make_study
+
+GAP = 12  # background columns between the two bodies
+
+
+def _side_by_side(anterior: np.ndarray, posterior: np.ndarray) -> np.ndarray:
+    """Both views as a workstation shows them: anterior left, posterior right, both upright."""
+    gap = np.zeros((anterior.shape[0], GAP), dtype=np.float32)
+    return np.concatenate([anterior, gap, posterior], axis=1)
+
+
+def _secondary_capture(study: Study, frame: np.ndarray, path: Path) -> Path:
+    """Write ``frame`` as a one-frame NM Secondary Capture (as PACS exports hold whole-body pictures)."""
+    dataset = pydicom.dcmread(write_nm_image(study, path.with_suffix(".nm.dcm"), views=[study.anterior]))
+    dataset.SOPClassUID = dataset.file_meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.7"
+    del dataset.DetectorInformationSequence
+    dataset.SeriesDescription = "WB ANT POST"
+    dataset.PatientOrientation = ["L", "H"]  # the whole frame's; it would turn a part head-down
+    dataset.Columns = frame.shape[1]
+    dataset.PixelData = frame.astype(np.uint16).tobytes()
+    dataset.save_as(path)
+    path.with_suffix(".nm.dcm").unlink()
+    return path
+
+
+def test_one_body_is_not_cut(study: Study) -> None:
+    """A whole-body view (arms apart from the trunk, legs apart below it) is one view."""
+    assert view_columns(study.anterior.counts) == [slice(0, 256)]
+    assert view_columns(study.posterior.counts) == [slice(0, 256)]
+
+
+@pytest.mark.needs_shared_data
+def test_the_real_scan_is_not_cut(shared_data: Path) -> None:
+    study = load_study(shared_data / "nm1" / "NM1_UNC.dcm")
+    assert [view.name for view in study.views] == [ViewName.ANTERIOR]
+    assert len(view_columns(study.anterior.counts)) == 1
+
+
+def test_a_body_beside_something_short_is_not_cut(study: Study) -> None:
+    """A marker or a bag beside the body, in columns of its own, is no second view."""
+    counts = study.anterior.counts
+    frame = np.concatenate([counts, np.zeros((counts.shape[0], 60), dtype=np.float32)], axis=1)
+    frame[500:560, -40:-10] = counts.max()  # short: a twentieth of the frame's height
+    assert view_columns(frame) == [slice(0, frame.shape[1])]
+
+
+def test_the_cut_lies_in_the_middle_of_the_background(study: Study) -> None:
+    """The phantom's bodies fill columns 37-219 of each 256: the background between them is 256 - 220 +
+    12 + 37 = 85 columns wide, from column 220 to 304; the cut is at its middle, column 262."""
+    frame = _side_by_side(study.anterior.counts, study.posterior.counts)
+    assert list(np.flatnonzero(frame.any(axis=0))[[0, -1]]) == [37, 256 + GAP + 219]
+    assert view_columns(frame) == [slice(0, 262), slice(262, frame.shape[1])]
+
+
+def test_three_bodies_side_by_side_are_refused(tmp_path: Path, study: Study) -> None:
+    """Three views in one picture (an anterior, a posterior and a later one, say): which is which?"""
+    frame = _side_by_side(_side_by_side(study.anterior.counts, study.posterior.counts), study.anterior.counts)
+    path = tmp_path / "three.tif"
+    tifffile.imwrite(path, frame.astype(np.uint16))
+    with pytest.raises(InputError, match=rf"^{path}: 3 whole bodies side by side in one image"):
+        load_study(path, pixel_spacing_mm=2.26)
+
+
+def test_a_secondary_capture_of_both_views_is_read_as_two(tmp_path: Path, study: Study) -> None:
+    frame = _side_by_side(study.anterior.counts, study.posterior.counts)
+    loaded = load_study(_secondary_capture(study, frame, tmp_path / "wb.dcm"))
+    anterior, posterior = loaded.anterior, loaded.posterior
+    assert anterior is not None and posterior is not None
+    cut = anterior.source.columns[1]
+    assert anterior.source.columns == (0, cut) and posterior.source.columns == (cut, frame.shape[1])
+    assert np.array_equal(anterior.counts, frame[:, :cut])  # upright as stored: the header's
+    assert np.array_equal(posterior.counts, frame[:, cut:])  # PatientOrientation is the frame's
+    assert anterior.declared_counts is None  # CountsAccumulated counts both views
+    assert "left part" in anterior.source.view_rule and "right part" in posterior.source.view_rule
+    notes = [check.message for check in loaded.quality if check.code == "side_by_side"]
+    assert len(notes) == 1 and "if they are the other way round" in notes[0]
+
+
+def test_an_exported_picture_of_both_views_needs_no_view_in_its_name(tmp_path: Path, study: Study) -> None:
+    frame = _side_by_side(study.anterior.counts, study.posterior.counts)
+    path = tmp_path / "wholebody.tif"
+    tifffile.imwrite(path, frame.astype(np.uint16))
+    loaded = load_study(path, pixel_spacing_mm=2.26)
+    assert [view.name for view in loaded.views] == [ViewName.ANTERIOR, ViewName.POSTERIOR]
+
+
+def test_a_side_by_side_export_reads_as_the_two_view_study(tmp_path: Path, metastatic_case: Path) -> None:
+    """The simulated metastatic patient: its two views side by side in a 16-bit picture, analysed."""
+    original = load_study(metastatic_case / "baseline.dcm")
+    frame = _side_by_side(original.anterior.counts, original.posterior.counts)
+    tifffile.imwrite(tmp_path / "export.tif", np.round(frame).astype(np.uint16))
+    out = tmp_path / "out"
+    assert (
+        exit_code(["analyze", str(tmp_path / "export.tif"), "--pixel-spacing", "2.26", "--out", str(out)])
+        == 0
+    )
+    result = json.loads((out / "result.json").read_text())
+    assert [view["view"] for view in result["views"]] == ["anterior", "posterior"]
+    assert result["patient"]["metastasis_probability"] >= 0.5  # a metastatic patient
+    reference = _analysed_reference(original, tmp_path / "reference")
+    read, alone = result["patient"], reference["patient"]
+    assert abs(read["hotspot_count"] - alone["hotspot_count"]) <= 2
+    assert abs(read["metastasis_probability"] - alone["metastasis_probability"]) < 0.05
+
+
+def _analysed_reference(study: Study, out: Path) -> dict:
+    """``analyze`` of the same two views given as images of their own (so that only the cut differs)."""
+    paths = []
+    for view in study.views:
+        path = out.parent / f"{view.name.value}.tif"
+        tifffile.imwrite(path, np.round(view.counts).astype(np.uint16))
+        paths.append(path)
+    argv = ["analyze", "--anterior", str(paths[0]), "--posterior", str(paths[1]), "--pixel-spacing", "2.26"]
+    assert exit_code([*argv, "--out", str(out)]) == 0
+    return json.loads((out / "result.json").read_text())
+
+
+def test_views_built_in_memory_keep_no_columns() -> None:
+    """A view not cut from a wider frame says nothing of columns (result documents unchanged)."""
+    view: View = make_study(seed=3).anterior
+    assert view.source.columns is None
