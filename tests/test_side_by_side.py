@@ -90,7 +90,28 @@ def test_a_secondary_capture_of_both_views_is_read_as_two(tmp_path: Path, study:
     assert anterior.declared_counts is None  # CountsAccumulated counts both views
     assert "left part" in anterior.source.view_rule and "right part" in posterior.source.view_rule
     notes = [check.message for check in loaded.quality if check.code == "side_by_side"]
-    assert len(notes) == 1 and "if they are the other way round" in notes[0]
+    assert len(notes) == 1 and "shows the spine brighter" in notes[0] and "if that is wrong" in notes[0]
+
+
+def test_the_posterior_view_on_the_left_is_told_by_its_spine(tmp_path: Path, metastatic_case: Path) -> None:
+    """Posterior left, anterior right (a less usual display): the spine below the chest tells them apart."""
+    original = load_study(metastatic_case / "baseline.dcm")
+    frame = _side_by_side(original.posterior.counts, original.anterior.counts)
+    tifffile.imwrite(tmp_path / "export.tif", np.round(frame).astype(np.uint16))
+    loaded = load_study(tmp_path / "export.tif", pixel_spacing_mm=2.26)
+    cut = loaded.posterior.source.columns[1]
+    assert loaded.posterior.source.columns == (0, cut)
+    assert np.array_equal(loaded.anterior.counts, frame[:, cut:])
+    assert "shows the spine brighter" in loaded.anterior.source.view_rule
+
+
+def test_when_the_spine_does_not_tell_the_display_convention_does(tmp_path: Path, study: Study) -> None:
+    """The same view twice: the spine stands out alike, so the left part is taken as anterior."""
+    frame = _side_by_side(study.anterior.counts, study.anterior.counts)
+    tifffile.imwrite(tmp_path / "export.tif", frame.astype(np.uint16))
+    loaded = load_study(tmp_path / "export.tif", pixel_spacing_mm=2.26)
+    assert loaded.anterior.source.columns[0] == 0
+    assert "the spine does not tell" in loaded.anterior.source.view_rule
 
 
 def test_an_exported_picture_of_both_views_needs_no_view_in_its_name(tmp_path: Path, study: Study) -> None:

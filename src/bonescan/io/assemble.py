@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Sequence
 
 import numpy as np
+from numpy.typing import NDArray
 from pydicom.dataset import Dataset
 
 from bonescan.errors import InputError
 from bonescan.io.candidates import Candidate
 from bonescan.io.orientation import decide_orientation
-from bonescan.io.side_by_side import view_columns
+from bonescan.io.side_by_side import DECISIVE_LOG_RATIO, spine_prominence, view_columns
 from bonescan.study import (
     QualityCheck,
     Severity,
@@ -24,11 +26,8 @@ from bonescan.study import (
 __all__ = ["check_unique", "cut_side_by_side", "orientation_notes", "settle_views", "to_view"]
 
 
-def _part(candidate: Candidate, columns: slice, view: ViewName, side: str) -> Candidate:
-    rule = (
-        f"the {side} part (columns {columns.start}-{columns.stop - 1}) of a frame holding two views "
-        f"side by side, taken as the {view} view as workstations display them"
-    )
+def _part(candidate: Candidate, columns: slice, view: ViewName, side: str, why: str) -> Candidate:
+    rule = f"the {side} part (columns {columns.start}-{columns.stop - 1}) of a frame holding two views: {why}"
     return dataclasses.replace(
         candidate,
         view=view,
@@ -43,11 +42,23 @@ def _frame_name(candidate: Candidate) -> str:
     return f"{candidate.source_path} frame {candidate.frame + 1}" if multi else str(candidate.source_path)
 
 
+def _left_is_posterior(left: NDArray[np.float32], right: NDArray[np.float32]) -> tuple[bool, str]:
+    """Tell which part is the posterior view by the spine (:mod:`bonescan.io.side_by_side`), and why."""
+    on_left, on_right = spine_prominence(left), spine_prominence(right)
+    if on_left is not None and on_right is not None and min(on_left, on_right) > 0:
+        shown = f"spine {on_left:.2f} and {on_right:.2f} times the trunk below the chest"
+        log_ratio = math.log(on_left / on_right)
+        if abs(log_ratio) >= DECISIVE_LOG_RATIO:
+            return log_ratio > 0, f"the posterior view shows the spine brighter ({shown})"
+        return False, f"the spine does not tell ({shown}): anterior on the left, as workstations display them"
+    return False, "anterior on the left, as workstations display them"
+
+
 def cut_side_by_side(candidates: list[Candidate], notes: list[QualityCheck]) -> list[Candidate]:
     """Return the candidates, each frame holding two views cut into them (:mod:`bonescan.io.side_by_side`).
 
-    A warning in ``notes`` names each frame cut, which part became which view, and what the frame
-    had been taken for before.
+    A warning in ``notes`` names each frame cut, which part became which view and why, and what the
+    frame had been taken for before.
 
     Raises
     ------
@@ -67,19 +78,21 @@ def cut_side_by_side(candidates: list[Candidate], notes: list[QualityCheck]) -> 
                 "posterior view: give each view as an image of its own",
             )
         left, right = found
+        swapped, why = _left_is_posterior(candidate.pixels[:, left], candidate.pixels[:, right])
+        views = (ViewName.ANTERIOR, ViewName.POSTERIOR)[:: -1 if swapped else 1]
         parts += [
-            _part(candidate, left, ViewName.ANTERIOR, "left"),
-            _part(candidate, right, ViewName.POSTERIOR, "right"),
+            _part(candidate, left, views[0], "left", why),
+            _part(candidate, right, views[1], "right", why),
         ]
         before = f" (taken for the {candidate.view} view: {candidate.rule})" if candidate.view else ""
         notes.append(
             QualityCheck(
                 "side_by_side",
                 Severity.WARNING,
-                f"{_frame_name(candidate)} holds two views side by side"
-                f"{before}: columns {left.start}-{left.stop - 1} taken as the anterior view and "
-                f"{right.start}-{right.stop - 1} as the posterior view, as workstations display them; "
-                "if they are the other way round, give each view as an image of its own",
+                f"{_frame_name(candidate)} holds two views side by side{before}: columns "
+                f"{left.start}-{left.stop - 1} taken as the {views[0]} view and {right.start}-"
+                f"{right.stop - 1} as the {views[1]} view, because {why}; if that is wrong, give each "
+                "view as an image of its own",
             )
         )
     return parts
