@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import tifffile
 from bonescan import InputError, load_study
 from bonescan.io.nm_writer import write_nm_image
 from bonescan.io.side_by_side import view_columns
+from bonescan.quality import check_quality
 from bonescan.study import Study, View, ViewName
 from tests.conftest import exit_code
 from tests.phantoms import make_study
@@ -157,3 +159,18 @@ def test_views_built_in_memory_keep_no_columns() -> None:
     """A view not cut from a wider frame says nothing of columns (result documents unchanged)."""
     view: View = make_study(seed=3).anterior
     assert view.source.columns is None
+
+
+def test_views_that_look_swapped_are_warned_of(metastatic_case: Path) -> None:
+    """A study whose files call the posterior view anterior and the other way round: a warning."""
+    original = load_study(metastatic_case / "baseline.dcm")
+    assert "views_swapped" not in {check.code for check in original.quality}
+    swapped = Study(
+        views=(
+            dataclasses.replace(original.posterior, name=ViewName.ANTERIOR),
+            dataclasses.replace(original.anterior, name=ViewName.POSTERIOR),
+        ),
+        metadata=original.metadata,
+    )
+    warnings = [check for check in check_quality(swapped) if check.code == "views_swapped"]
+    assert len(warnings) == 1 and "the views may be swapped" in warnings[0].message

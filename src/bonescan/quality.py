@@ -1,17 +1,21 @@
 """Quality checks of a loaded study, each with a severity.
 
 The checks: a missing view, low total counts, an uptake interval that is unknown or outside 2–6 hours,
-saturated or clipped pixels, a body cut off at the head or the feet, an export that holds display
-levels instead of counts, and pixel values whose noise says they are counts times a factor, or
-filtered (:mod:`bonescan.noise`). They describe the study; they never change it (detection divides
-scaled values by their factor itself).
+saturated or clipped pixels, a body cut off at the head or the feet, an export that holds display levels
+instead of counts, pixel values whose noise says they are counts times a factor, or filtered
+(:mod:`bonescan.noise`), and views that look swapped: the one taken as anterior shows the spine below
+the chest standing out more than the posterior one does (:mod:`bonescan._spine`). They describe the
+study; they never change it (detection divides scaled values by their factor itself).
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from bonescan._body import body_extent
+from bonescan._spine import DECISIVE_LOG_RATIO, posterior_log_ratio
 from bonescan.study import PixelValues, QualityCheck, Severity, Study, View, ViewName
 
 __all__ = [
@@ -162,9 +166,27 @@ def _display_values(study: Study) -> list[QualityCheck]:
     ]
 
 
+def _swapped_views(study: Study) -> list[QualityCheck]:
+    if study.anterior is None or study.posterior is None:
+        return []
+    log_ratio = posterior_log_ratio(study.anterior.counts, study.posterior.counts)
+    if log_ratio is None or log_ratio < DECISIVE_LOG_RATIO:
+        return []
+    rules = f"anterior: {study.anterior.source.view_rule}; posterior: {study.posterior.source.view_rule}"
+    return [
+        QualityCheck(
+            "views_swapped",
+            Severity.WARNING,
+            f"the view taken as anterior shows the spine below the chest standing out "
+            f"{math.exp(log_ratio):.2f} times as much as the posterior view, as a posterior view does: "
+            f"the views may be swapped ({rules}); check the files' view labels",
+        )
+    ]
+
+
 def check_quality(study: Study) -> tuple[QualityCheck, ...]:
     """Run every quality check on ``study`` and return what they found, most severe first."""
-    checks = _missing_view(study) + _display_values(study) + _uptake(study)
+    checks = _missing_view(study) + _display_values(study) + _uptake(study) + _swapped_views(study)
     for view in study.views:
         checks += _noise(view)
         if study.pixel_values is PixelValues.COUNTS:

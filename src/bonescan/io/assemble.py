@@ -10,10 +10,11 @@ import numpy as np
 from numpy.typing import NDArray
 from pydicom.dataset import Dataset
 
+from bonescan._spine import DECISIVE_LOG_RATIO, posterior_log_ratio
 from bonescan.errors import InputError
 from bonescan.io.candidates import Candidate
 from bonescan.io.orientation import decide_orientation
-from bonescan.io.side_by_side import DECISIVE_LOG_RATIO, spine_prominence, view_columns
+from bonescan.io.side_by_side import view_columns
 from bonescan.study import (
     QualityCheck,
     Severity,
@@ -43,15 +44,14 @@ def _frame_name(candidate: Candidate) -> str:
 
 
 def _left_is_posterior(left: NDArray[np.float32], right: NDArray[np.float32]) -> tuple[bool, str]:
-    """Tell which part is the posterior view by the spine (:mod:`bonescan.io.side_by_side`), and why."""
-    on_left, on_right = spine_prominence(left), spine_prominence(right)
-    if on_left is not None and on_right is not None and min(on_left, on_right) > 0:
-        shown = f"spine {on_left:.2f} and {on_right:.2f} times the trunk below the chest"
-        log_ratio = math.log(on_left / on_right)
-        if abs(log_ratio) >= DECISIVE_LOG_RATIO:
-            return log_ratio > 0, f"the posterior view shows the spine brighter ({shown})"
-        return False, f"the spine does not tell ({shown}): anterior on the left, as workstations display them"
-    return False, "anterior on the left, as workstations display them"
+    """Tell which part is the posterior view by the spine (:mod:`bonescan._spine`), and why."""
+    log_ratio = posterior_log_ratio(left, right)
+    if log_ratio is None:
+        return False, "anterior on the left, as workstations display them"
+    shown = f"the spine below the chest stands out {math.exp(log_ratio):.2f} times as much on the left"
+    if abs(log_ratio) >= DECISIVE_LOG_RATIO:
+        return log_ratio > 0, f"a posterior view shows the spine brighter against the trunk ({shown})"
+    return False, f"the spine does not tell ({shown}): anterior on the left, as workstations display them"
 
 
 def cut_side_by_side(candidates: list[Candidate], notes: list[QualityCheck]) -> list[Candidate]:
