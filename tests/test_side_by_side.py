@@ -63,6 +63,13 @@ def test_a_body_beside_something_short_is_not_cut(study: Study) -> None:
     assert view_columns(frame) == [slice(0, frame.shape[1])]
 
 
+def test_text_burned_in_across_the_top_does_not_join_the_two_views(study: Study) -> None:
+    """A banner of text across the whole width above the bodies is no body: the frame is still cut."""
+    frame = _side_by_side(study.anterior.counts, study.posterior.counts)
+    frame[8:20, :] = frame.max()  # the patient's name and the date, say
+    assert view_columns(frame) == [slice(0, 262), slice(262, frame.shape[1])]
+
+
 def test_the_cut_lies_in_the_middle_of_the_background(study: Study) -> None:
     """The phantom's bodies fill columns 37-219 of each 256: the background between them is 256 - 220 +
     12 + 37 = 85 columns wide, from column 220 to 304; the cut is at its middle, column 262."""

@@ -3,11 +3,12 @@
 Workstations often export a whole-body study as one picture (a PNG, or one Secondary Capture frame)
 holding both views as they display them, upright, the posterior as seen from behind, usually the
 anterior view on the left. Read as one view, such a frame would give a reading of nonsense. A frame
-holds two views when its body outline (:func:`bonescan._body.body_mask`) lies in two runs of columns
-with only background between them, each run spanning at least :data:`MIN_HEIGHT_FRACTION` of the
-frame's rows (a whole body, not a marker, a label or a collection bag) and at least
-:data:`MIN_WIDTH_FRACTION` of its own height (not a tube or a ruler); it is cut at the middle of the
-background between the two (:func:`view_columns`). A frame of three or more bodies is refused.
+holds two views when its body outline (:func:`bonescan._body.body_mask`), without the pieces shorter
+than :data:`MIN_PIECE_FRACTION` of its rows (burned-in text, a banner across the top, a marker), lies
+in two runs of columns with only background between them, each run spanning at least
+:data:`MIN_HEIGHT_FRACTION` of the frame's rows (a whole body, not a collection bag) and at least
+:data:`MIN_WIDTH_FRACTION` of its own height wide (not a tube or a ruler); it is cut at the middle of
+the background between the two (:func:`view_columns`). A frame of three or more bodies is refused.
 
 Which part is which view is read from the spine (:mod:`bonescan._spine`): the part whose spine below
 the chest stands out more against the trunk, by the deciding margin, is the posterior view; otherwise
@@ -24,15 +25,33 @@ from itertools import pairwise
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy import ndimage
 
 from bonescan._body import body_mask
 
-__all__ = ["MIN_HEIGHT_FRACTION", "MIN_WIDTH_FRACTION", "view_columns"]
+__all__ = ["MIN_HEIGHT_FRACTION", "MIN_PIECE_FRACTION", "MIN_WIDTH_FRACTION", "view_columns"]
 
 #: A body spans at least this share of the frame's rows.
 MIN_HEIGHT_FRACTION = 0.6
 #: A body is at least this many times as wide as it is tall.
 MIN_WIDTH_FRACTION = 0.1
+#: Pieces of the outline shorter than this share of the frame's rows are left out.
+MIN_PIECE_FRACTION = 0.05
+
+
+def _tall_pieces(body: NDArray[np.bool_]) -> NDArray[np.bool_]:
+    """Return the outline without its pieces shorter than :data:`MIN_PIECE_FRACTION` of the rows.
+
+    Burned-in text (a banner across the top) and markers are short; a body, even one an 8-bit export
+    breaks into its bones, keeps tall pieces (the spine, the femora).
+    """
+    labelled, _ = ndimage.label(body)
+    tall = [
+        index
+        for index, (rows, _) in enumerate(ndimage.find_objects(labelled), start=1)
+        if rows.stop - rows.start >= MIN_PIECE_FRACTION * body.shape[0]
+    ]
+    return np.isin(labelled, tall)
 
 
 def _column_runs(occupied: NDArray[np.bool_]) -> list[tuple[int, int]]:
@@ -62,7 +81,7 @@ def view_columns(pixels: NDArray[np.floating]) -> list[slice]:
         One slice per whole body found side by side, together the whole frame, cut at the middles of
         the background between them; a single slice (the whole frame) when it holds one body or none.
     """
-    body = body_mask(pixels)
+    body = _tall_pieces(body_mask(pixels))
     occupied: NDArray[np.bool_] = np.asarray(body.any(axis=0))
     runs = [run for run in _column_runs(occupied) if _is_whole_body(body, *run)]
     cuts = [(left[1] + right[0]) // 2 for left, right in pairwise(runs)]
