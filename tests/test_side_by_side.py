@@ -181,3 +181,11 @@ def test_views_that_look_swapped_are_warned_of(metastatic_case: Path) -> None:
     )
     warnings = [check for check in check_quality(swapped) if check.code == "views_swapped"]
     assert len(warnings) == 1 and "the views may be swapped" in warnings[0].message
+
+
+def test_a_view_asked_for_is_not_used_on_a_frame_of_both(tmp_path: Path, study: Study) -> None:
+    frame = _side_by_side(study.anterior.counts, study.posterior.counts)
+    tifffile.imwrite(tmp_path / "scan.tif", frame.astype(np.uint16))
+    loaded = load_study(tmp_path / "scan.tif", pixel_spacing_mm=2.26, view="posterior")
+    assert [view.name for view in loaded.views] == [ViewName.ANTERIOR, ViewName.POSTERIOR]
+    assert "view_not_used" in {check.code for check in loaded.quality}

@@ -47,7 +47,7 @@ def _left_is_posterior(left: NDArray[np.float32], right: NDArray[np.float32]) ->
     """Tell which part is the posterior view by the spine (:mod:`bonescan._spine`), and why."""
     log_ratio = posterior_log_ratio(left, right)
     if log_ratio is None:
-        return False, "anterior on the left, as workstations display them"
+        return False, "the spine cannot be measured: anterior on the left, as workstations display them"
     shown = f"the spine below the chest stands out {math.exp(log_ratio):.2f} times as much on the left"
     if abs(log_ratio) >= DECISIVE_LOG_RATIO:
         return log_ratio > 0, f"a posterior view shows the spine brighter against the trunk ({shown})"
@@ -101,6 +101,9 @@ def cut_side_by_side(candidates: list[Candidate], notes: list[QualityCheck]) -> 
 def settle_views(candidates: list[Candidate], view: ViewName | None, notes: list[QualityCheck]) -> None:
     """Give every candidate a view: the user's, the other view of the study, or anterior by assumption.
 
+    The user's view is not used on a frame cut into both views (:func:`cut_side_by_side`); a warning
+    says so.
+
     Raises
     ------
     InputError
@@ -108,7 +111,17 @@ def settle_views(candidates: list[Candidate], view: ViewName | None, notes: list
     """
     undecided = [c for c in candidates if c.view is None]
     decided = {c.view for c in candidates if c.view is not None}
-    if view is not None and len(candidates) == 1:
+    cut = [c for c in candidates if c.columns is not None]
+    if view is not None and cut:
+        notes.append(
+            QualityCheck(
+                "view_not_used",
+                Severity.WARNING,
+                f"the view asked for ({view}) was not used: {cut[0].source_path} holds both views "
+                "side by side",
+            )
+        )
+    elif view is not None and len(candidates) == 1:
         only = candidates[0]
         if only.view is not None and only.view is not view:
             notes.append(
