@@ -48,7 +48,8 @@ def _left_is_posterior(left: NDArray[np.float32], right: NDArray[np.float32]) ->
     log_ratio = posterior_log_ratio(left, right)
     if log_ratio is None:
         return False, "the spine cannot be measured: anterior on the left, as workstations display them"
-    shown = f"the spine below the chest stands out {math.exp(log_ratio):.2f} times as much on the left"
+    factor, more = math.exp(abs(log_ratio)), "left" if log_ratio > 0 else "right"
+    shown = f"the spine below the chest stands out {factor:.2f} times as much in the {more} part"
     if abs(log_ratio) >= DECISIVE_LOG_RATIO:
         return log_ratio > 0, f"a posterior view shows the spine brighter against the trunk ({shown})"
     return False, f"the spine does not tell ({shown}): anterior on the left, as workstations display them"
