@@ -17,7 +17,7 @@ import math
 import numpy as np
 from numpy.typing import NDArray
 
-from bonescan._body import body_mask, smoothed
+from bonescan._body import body_extent, smoothed
 
 __all__ = ["DECISIVE_LOG_RATIO", "posterior_log_ratio", "spine_prominence"]
 
@@ -35,13 +35,12 @@ def spine_prominence(pixels: NDArray[np.floating]) -> float | None:
     values within :data:`_SPINE_HALF_WIDTH` of the body's width either side of the body's middle
     column, over the median of the body's smoothed values there. None when the view has no such band.
     """
-    body = body_mask(pixels)
-    rows = np.flatnonzero(body.any(axis=1))
-    if rows.size == 0:
+    extent = body_extent(pixels)
+    if extent.empty:
         return None
-    height = int(rows[-1] - rows[0])
-    band = slice(int(rows[0] + _SPINE_BAND[0] * height), int(rows[0] + _SPINE_BAND[1] * height))
-    inside = body[band]
+    height = extent.bottom - extent.top
+    band = slice(int(extent.top + _SPINE_BAND[0] * height), int(extent.top + _SPINE_BAND[1] * height))
+    inside = extent.mask[band]
     if not inside.any():
         return None
     smooth = smoothed(pixels, _SMOOTHING_PX)[band]
