@@ -9,7 +9,7 @@ import pydicom
 import pytest
 
 from bonescan import load_study, write_nm_image
-from bonescan.io.orientation import decide_orientation
+from bonescan.io.orientation import decide_orientation, midline_profile
 from bonescan.study import ImageSide, Orientation, ViewName
 
 
@@ -74,6 +74,33 @@ def test_an_image_without_a_body_leaves_orientation_undecided() -> None:
     decided = decide_orientation(noise, ViewName.ANTERIOR)
     assert decided.decided_by.startswith("undecided")
     assert not decided.flip_rows
+
+
+def _upright_body_with_a_bag_beside_its_legs() -> np.ndarray:
+    """A drawn body, upright, whose legs' faint soft tissue drops out of the outline over rows 650-829,
+    beside which a catheter bag at the image's edge (rows 680-799) is the only outline left."""
+    image = np.zeros((1024, 256), dtype=np.float32)
+    image[60:160, 98:158] = 20.0  # the head
+    image[60:160, 123:133] = 60.0  # its bright middle
+    image[160:500, 78:178] = 20.0  # the trunk
+    image[160:500, 123:133] = 30.0  # the spine and sternum
+    image[160:500, 78:88] = image[160:500, 168:178] = 36.0  # the arms, brighter still
+    image[500:900, 88:124] = image[500:900, 132:168] = 20.0  # the legs, air between them
+    image[650:830, 88:168] = 0.0
+    image[680:800, 226:256] = 400.0
+    return image
+
+
+def test_a_bag_beside_the_legs_does_not_turn_an_upright_view() -> None:
+    """The bag's rows are most of the band near the feet; their centre (column 240.5) lies far off the
+    body's midline (column 128), which is read there instead: air, so the feet are at the bottom.
+    Read at the bag's centre, the band's midline was as bright as its rows (1.0 against 0.83 at the
+    top) and the view was turned head-down (held-out seed 7143, case00184, posterior)."""
+    image = _upright_body_with_a_bag_beside_its_legs()
+    profile = midline_profile(image)
+    assert profile is not None and (round(profile.top, 2), profile.bottom) == (0.83, 0.0)
+    assert not decide_orientation(image, ViewName.POSTERIOR).flip_rows
+    assert decide_orientation(image[::-1, ::-1].copy(), ViewName.POSTERIOR).flip_rows
 
 
 @pytest.mark.parametrize("view", list(ViewName))

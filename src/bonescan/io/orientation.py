@@ -7,7 +7,11 @@ Rules, in order:
    patient's left, so the left is on the image right).
 2. The image itself: along the body's midline the skull, cervical spine and sternum are bright, while
    between the legs there is nothing but air or faint soft tissue. The end whose midline is bright is
-   the head.
+   the head. A row's midline is half-way between its first and last outline columns, unless that
+   lies :data:`OFF_MIDLINE` of the body's width or more off the line the rows' centres follow: in a
+   faint view the legs' soft tissue may drop out of the outline beside a bright catheter bag or
+   urine, and the bag's own centre, read as the midline, made an upright posterior view look
+   head-down.
 
 A head-down view is turned upright by a rotation of 180 degrees (what a feet-first sweep produces); a
 view is never mirrored, so the posterior view stays as the camera saw it from behind.
@@ -19,17 +23,22 @@ import logging
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy.stats import theilslopes
 
 from bonescan._body import BodyExtent, body_extent, smoothed
 from bonescan.study import ImageSide, Orientation, ViewName, conventional_patient_left
 
-__all__ = ["MidlineProfile", "decide_orientation", "midline_profile"]
+__all__ = ["OFF_MIDLINE", "MidlineProfile", "decide_orientation", "midline_profile"]
 
 logger = logging.getLogger(__name__)
 
 _BAND = (0.08, 0.30)  # fraction of body length from each end that is compared
 _MARGIN = 0.15  # how much brighter one end's midline must be to decide
 _MIN_BODY_ROWS = 100
+_MIN_ROW_PIXELS = 3
+#: A row's centre this share of the rows' median width or more off the body's line is not its midline.
+OFF_MIDLINE = 0.25
+_FIT_STEP = 4  # the line is fitted to every fourth row's centre
 
 
 class MidlineProfile:
@@ -49,25 +58,56 @@ class MidlineProfile:
         return None
 
 
-def _band_ratio(smooth: NDArray[np.float32], extent: BodyExtent, rows: range) -> float:
+def midline_columns(extent: BodyExtent) -> NDArray[np.intp]:
+    """Return per row of the image the column of the body's midline (-1 off the body).
+
+    A row the outline covers with at least three pixels has its centre, half-way between its first
+    and last outline columns (half to even, as ``round()`` does). A centre farther than
+    :data:`OFF_MIDLINE` of the rows' median width from the straight line the centres follow
+    (Theil-Sen, robust to a few rows far off it) is off the body's midline, and takes the line's
+    column instead: a row whose outline holds only a catheter bag or urine beside a leg. Rows with
+    fewer pixels get -1.
+    """
+    mask = extent.mask
+    middles = np.full(mask.shape[0], -1, dtype=np.intp)
+    rows = np.flatnonzero(np.count_nonzero(mask, axis=1) >= _MIN_ROW_PIXELS)
+    if rows.size == 0:
+        return middles
+    covered = mask[rows]
+    first = np.argmax(covered, axis=1)
+    last = mask.shape[1] - 1 - np.argmax(covered[:, ::-1], axis=1)
+    centres = (first + last) / 2.0
+    if rows.size >= 2:
+        fitted = np.arange(0, rows.size, _FIT_STEP if rows.size >= 2 * _FIT_STEP else 1)
+        slope, intercept = theilslopes(centres[fitted], rows[fitted])[:2]
+        line = intercept + slope * rows
+        off = np.abs(centres - line) > OFF_MIDLINE * float(np.median(last - first + 1))
+        centres = np.where(off, line, centres)
+    middles[rows] = np.rint(centres).astype(np.intp)
+    return middles
+
+
+def _band_ratio(
+    smooth: NDArray[np.float32], extent: BodyExtent, middles: NDArray[np.intp], rows: range
+) -> float:
     """Return the median over ``rows`` of the midline's brightness relative to the row's maximum.
 
-    Per row of the body (at least 3 pixels wide): the mean of the 5 pixels about the middle of the
-    body's first and last columns, over the greatest value between them. All rows at once, with the
-    values a row-by-row loop gives (a 5-pixel window cut by the image edge is measured on its own).
+    Per row of the body with a midline (``middles``, :func:`midline_columns`): the mean of the 5
+    pixels about the midline, over the greatest value between the row's first and last outline
+    columns. All rows at once, with the values a row-by-row loop gives (a 5-pixel window cut by the
+    image edge is measured on its own).
     """
     index = np.asarray(rows, dtype=np.intp)
     if index.size == 0:
         return 0.0
-    mask, values = extent.mask[index], smooth[index]
+    mask, values, middle = extent.mask[index], smooth[index], middles[index]
     width = mask.shape[1]
     first = np.argmax(mask, axis=1)
     last = width - 1 - np.argmax(mask[:, ::-1], axis=1)
-    middle = np.rint((first + last) / 2).astype(np.intp)  # half to even, as round() does
     columns = np.arange(width)
     between = (columns >= first[:, None]) & (columns <= last[:, None])
     row_max = np.where(between, values, -np.inf).max(axis=1)
-    kept = (np.count_nonzero(mask, axis=1) >= 3) & ~(row_max <= 0)
+    kept = (middle >= 0) & ~(row_max <= 0)
     whole = kept & (middle >= 2) & (middle + 3 <= width)
     window = np.take_along_axis(values[whole], middle[whole, None] + np.arange(-2, 3), axis=1)
     ratios = np.empty(index.size, dtype=np.float64)
@@ -85,9 +125,10 @@ def midline_profile(pixels: NDArray[np.float32]) -> MidlineProfile | None:
     if extent.empty or extent.length < _MIN_BODY_ROWS:
         return None
     smooth = smoothed(pixels, 2.0)
+    middles = midline_columns(extent)
     near, far = (int(extent.length * fraction) for fraction in _BAND)
-    top = _band_ratio(smooth, extent, range(extent.top + near, extent.top + far))
-    bottom = _band_ratio(smooth, extent, range(extent.bottom - far, extent.bottom - near))
+    top = _band_ratio(smooth, extent, middles, range(extent.top + near, extent.top + far))
+    bottom = _band_ratio(smooth, extent, middles, range(extent.bottom - far, extent.bottom - near))
     return MidlineProfile(top, bottom)
 
 
