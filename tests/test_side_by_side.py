@@ -12,6 +12,7 @@ import pytest
 import tifffile
 
 from bonescan import InputError, load_study
+from bonescan._body import body_mask
 from bonescan.io.nm_writer import write_nm_image
 from bonescan.io.side_by_side import view_columns
 from bonescan.quality import check_quality
@@ -26,6 +27,21 @@ def _side_by_side(anterior: np.ndarray, posterior: np.ndarray) -> np.ndarray:
     """Both views as a workstation shows them: anterior left, posterior right, both upright."""
     gap = np.zeros((anterior.shape[0], GAP), dtype=np.float32)
     return np.concatenate([anterior, gap, posterior], axis=1)
+
+
+def _within_body(view: np.ndarray) -> np.ndarray:
+    """The view's columns from the first to the last with counts inside its body outline."""
+    columns = np.flatnonzero((body_mask(view) & (view > 0)).any(axis=0))
+    return view[:, columns[0] : columns[-1] + 1]
+
+
+def _touching(anterior: np.ndarray, posterior: np.ndarray) -> tuple[np.ndarray, int]:
+    """Both views without background at their sides, put together: the two outlines touch.
+
+    Returns the frame and the column where the posterior view begins.
+    """
+    left, right = _within_body(anterior), _within_body(posterior)
+    return np.concatenate([left, right], axis=1), left.shape[1]
 
 
 def _secondary_capture(study: Study, frame: np.ndarray, path: Path) -> Path:
@@ -76,6 +92,24 @@ def test_the_cut_lies_in_the_middle_of_the_background(study: Study) -> None:
     frame = _side_by_side(study.anterior.counts, study.posterior.counts)
     assert list(np.flatnonzero(frame.any(axis=0))[[0, -1]]) == [37, 256 + GAP + 219]
     assert view_columns(frame) == [slice(0, 262), slice(262, frame.shape[1])]
+
+
+def test_two_bodies_that_touch_are_cut_where_they_meet(metastatic_case: Path) -> None:
+    """No background between the views (the simulated patient's arms reach the sides of its views): the
+    outline is one run of columns, cut within two columns of where the two bodies meet."""
+    study = load_study(metastatic_case / "baseline.dcm")
+    frame, meeting = _touching(study.anterior.counts, study.posterior.counts)
+    assert body_mask(frame).any(axis=0).all()
+    left, right = view_columns(frame)
+    assert abs(left.stop - meeting) <= 2
+    assert (left.start, right.start, right.stop) == (0, left.stop, frame.shape[1])
+
+
+def test_one_body_too_wide_for_one_is_not_cut_without_two_heads(study: Study) -> None:
+    """The phantom stretched to twice its width (370 outline columns over 828 rows: more than 0.4 of
+    its height) still has one head: one view."""
+    wide = np.repeat(study.anterior.counts, 2, axis=1)
+    assert view_columns(wide) == [slice(0, 512)]
 
 
 def test_three_bodies_side_by_side_are_refused(tmp_path: Path, study: Study) -> None:
@@ -131,10 +165,16 @@ def test_an_exported_picture_of_both_views_needs_no_view_in_its_name(tmp_path: P
     assert [view.name for view in loaded.views] == [ViewName.ANTERIOR, ViewName.POSTERIOR]
 
 
-def test_a_side_by_side_export_reads_as_the_two_view_study(tmp_path: Path, metastatic_case: Path) -> None:
-    """The simulated metastatic patient: its two views side by side in a 16-bit picture, analysed."""
+@pytest.mark.parametrize("touching", [False, True], ids=["apart", "touching"])
+def test_a_side_by_side_export_reads_as_the_two_view_study(
+    tmp_path: Path, metastatic_case: Path, touching: bool
+) -> None:
+    """The simulated metastatic patient: its two views side by side in a 16-bit picture, analysed; also
+    with no background between the two bodies."""
     original = load_study(metastatic_case / "baseline.dcm")
     frame = _side_by_side(original.anterior.counts, original.posterior.counts)
+    if touching:
+        frame, _ = _touching(original.anterior.counts, original.posterior.counts)
     tifffile.imwrite(tmp_path / "export.tif", np.round(frame).astype(np.uint16))
     out = tmp_path / "out"
     assert (
