@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from scipy import ndimage
 
 from bonescan import load_study
 from bonescan._body import body_mask, extreme_blobs
@@ -55,6 +56,23 @@ def test_a_bag_beside_a_leg_is_urine_and_a_hot_leg_lesion_is_not() -> None:
     filled = without_urine(counts, urine)
     assert filled[bag].max() < 0.05 * counts[bag].min()  # air around it: the bag is gone
     assert np.array_equal(filled[~urine], counts[~urine])
+
+
+def test_a_bright_bag_does_not_take_a_faint_figures_legs_out_of_its_outline() -> None:
+    """A bag as bright as a bladder beside the leg (a disc of radius 15 pixels, some 700 pixels: more
+    than the top 0.5% of the view) set the outline's threshold at 2% of its own counts, and the legs'
+    soft tissue fell out of the outline (0.14 of the figure's leg pixels kept). Capped at 4 times the
+    bone level, the threshold keeps 0.83 of them; the figure without the bag keeps its outline."""
+    rows = np.arange(ROWS)[:, np.newaxis]
+    plain = _counts(expected_counts())
+    mean = expected_counts()
+    mean[_disc(TOP + 0.7 * LENGTH, COLUMNS / 2 + 80, 15)] += 1500.0
+    figure = body_mask(plain)
+    legs = figure & (rows > TOP + 0.55 * LENGTH)
+    assert body_mask(_counts(mean))[legs].mean() >= 0.8
+    smooth = ndimage.gaussian_filter(plain, 2.0)
+    threshold = 0.02 * np.percentile(smooth[smooth > 0], 99.5)  # the cap does not bind without the bag
+    assert np.array_equal(figure, ndimage.binary_fill_holes(smooth > threshold))
 
 
 @pytest.fixture(scope="module")
