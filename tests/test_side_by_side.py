@@ -229,3 +229,25 @@ def test_a_view_asked_for_is_not_used_on_a_frame_of_both(tmp_path: Path, study: 
     loaded = load_study(tmp_path / "scan.tif", pixel_spacing_mm=2.26, view="posterior")
     assert [view.name for view in loaded.views] == [ViewName.ANTERIOR, ViewName.POSTERIOR]
     assert "view_not_used" in {check.code for check in loaded.quality}
+
+
+def _without_view_label(study: Study, view: View, path: Path) -> Path:
+    """Write ``view`` alone as an NM image whose header does not say which view it is."""
+    dataset = pydicom.dcmread(write_nm_image(study, path, views=[view]))
+    for item in dataset.DetectorInformationSequence:
+        del item.ViewCodeSequence
+    dataset.save_as(path)
+    return path
+
+
+def test_a_lone_view_taken_as_anterior_that_looks_posterior_is_warned_of(
+    tmp_path: Path, metastatic_case: Path
+) -> None:
+    """One view, no label: taken as anterior. The simulated patient's posterior view (its spine below
+    the chest 2.70 times the trunk) is warned of; its anterior view (1.37) is not."""
+    study = load_study(metastatic_case / "baseline.dcm")
+    for index, (view, warned) in enumerate(((study.posterior, True), (study.anterior, False))):
+        loaded = load_study(_without_view_label(study, view, tmp_path / f"scan{index}.dcm"))
+        assert [v.name for v in loaded.views] == [ViewName.ANTERIOR]
+        assert loaded.anterior.source.view_rule.startswith("assumed")
+        assert ("view_may_be_posterior" in {check.code for check in loaded.quality}) is warned

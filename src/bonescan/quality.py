@@ -15,7 +15,7 @@ import math
 import numpy as np
 
 from bonescan._body import body_extent
-from bonescan._spine import DECISIVE_LOG_RATIO, posterior_log_ratio
+from bonescan._spine import DECISIVE_LOG_RATIO, POSTERIOR_PROMINENCE, posterior_log_ratio, spine_prominence
 from bonescan.study import PixelValues, QualityCheck, Severity, Study, View, ViewName
 
 __all__ = [
@@ -184,9 +184,31 @@ def _swapped_views(study: Study) -> list[QualityCheck]:
     ]
 
 
+def _assumed_anterior_looks_posterior(study: Study) -> list[QualityCheck]:
+    """Warn when a lone view taken as anterior for want of a label shows a posterior view's spine."""
+    view = study.anterior
+    if len(study.views) != 1 or view is None or not view.source.view_rule.startswith("assumed"):
+        return []
+    prominence = spine_prominence(view.counts)
+    if prominence is None or prominence < POSTERIOR_PROMINENCE:
+        return []
+    return [
+        QualityCheck(
+            "view_may_be_posterior",
+            Severity.WARNING,
+            f"the view taken as anterior (the file does not say which it is) shows the spine below the "
+            f"chest standing out {prominence:.2f} times the trunk around it, as posterior views do "
+            f"(simulated anterior views stay under {POSTERIOR_PROMINENCE}): if it is the posterior view, "
+            "give --view posterior",
+            ViewName.ANTERIOR,
+        )
+    ]
+
+
 def check_quality(study: Study) -> tuple[QualityCheck, ...]:
     """Run every quality check on ``study`` and return what they found, most severe first."""
     checks = _missing_view(study) + _display_values(study) + _uptake(study) + _swapped_views(study)
+    checks += _assumed_anterior_looks_posterior(study)
     for view in study.views:
         checks += _noise(view)
         if study.pixel_values is PixelValues.COUNTS:
