@@ -36,7 +36,7 @@ from bonescan.detect.photopenia import (
 )
 from bonescan.detect.reference import _extreme, _line, _percentile, _symmetric_padded
 from bonescan.detect.spots import _below, _split_at_peaks
-from bonescan.io.orientation import _band_ratio, midline_columns
+from bonescan.io.orientation import _band_ratio, _midline_columns, _theil_sen
 from bonescan.regions import region
 from bonescan.study import ViewName
 
@@ -208,12 +208,23 @@ def test_band_ratio_is_the_row_by_row_loop() -> None:
     for _ in range(2000):
         shape = (int(rng.integers(1, 40)), int(rng.integers(1, 30)))
         extent = BodyExtent(rng.random(shape) < rng.random())
-        middles = midline_columns(extent)
+        middles = _midline_columns(extent)
         scale = rng.choice([1e-3, 1.0, 1e4])
         smooth = (rng.gamma(2.0, scale, size=shape) - rng.random() * scale).astype(np.float32)
         rows = range(int(rng.integers(0, shape[0])), int(rng.integers(0, shape[0] + 1)))
         expected = _band_ratio_row_by_row(smooth, extent, middles, rows)
         assert _band_ratio(smooth, extent, middles, rows) == expected
+
+
+def test_theil_sen_is_scipys() -> None:
+    from scipy.stats import theilslopes
+
+    rng = np.random.default_rng(5)
+    for _ in range(200):
+        x = np.sort(rng.choice(1024, size=int(rng.integers(2, 300)), replace=False)).astype(np.float64)
+        y = rng.normal(128.0, 20.0, size=x.size).round() / 2.0
+        slope, intercept = theilslopes(y, x)[:2]
+        assert _theil_sen(x, y) == (slope, intercept)
 
 
 def _split_on_the_whole_view(candidate: np.ndarray, smoothed: np.ndarray) -> np.ndarray:

@@ -23,7 +23,6 @@ import logging
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.stats import theilslopes
 
 from bonescan._body import BodyExtent, body_extent, smoothed
 from bonescan.study import ImageSide, Orientation, ViewName, conventional_patient_left
@@ -58,15 +57,27 @@ class MidlineProfile:
         return None
 
 
-def midline_columns(extent: BodyExtent) -> NDArray[np.intp]:
+def _theil_sen(x: NDArray[np.float64], y: NDArray[np.float64]) -> tuple[float, float]:
+    """Return the slope and intercept of the Theil-Sen line through points with increasing ``x``.
+
+    The median of the slopes between all pairs, and the median of ``y`` less the slope times the
+    median of ``x``: the values ``scipy.stats.theilslopes`` gives (its default ``separate``
+    intercept), without importing ``scipy.stats`` (some 40 MB) for it.
+    """
+    first, second = np.triu_indices(x.size, k=1)
+    slope = float(np.median((y[second] - y[first]) / (x[second] - x[first])))
+    return slope, float(np.median(y) - slope * np.median(x))
+
+
+def _midline_columns(extent: BodyExtent) -> NDArray[np.intp]:
     """Return per row of the image the column of the body's midline (-1 off the body).
 
     A row the outline covers with at least three pixels has its centre, half-way between its first
     and last outline columns (half to even, as ``round()`` does). A centre farther than
     :data:`OFF_MIDLINE` of the rows' median width from the straight line the centres follow
-    (Theil-Sen, robust to a few rows far off it) is off the body's midline, and takes the line's
-    column instead: a row whose outline holds only a catheter bag or urine beside a leg. Rows with
-    fewer pixels get -1.
+    (:func:`_theil_sen`, robust to a few rows far off it) is off the body's midline, and takes the
+    line's column instead: a row whose outline holds only a catheter bag or urine beside a leg. Rows
+    with fewer pixels get -1.
     """
     mask = extent.mask
     middles = np.full(mask.shape[0], -1, dtype=np.intp)
@@ -79,7 +90,7 @@ def midline_columns(extent: BodyExtent) -> NDArray[np.intp]:
     centres = (first + last) / 2.0
     if rows.size >= 2:
         fitted = np.arange(0, rows.size, _FIT_STEP if rows.size >= 2 * _FIT_STEP else 1)
-        slope, intercept = theilslopes(centres[fitted], rows[fitted])[:2]
+        slope, intercept = _theil_sen(rows[fitted].astype(np.float64), centres[fitted])
         line = intercept + slope * rows
         off = np.abs(centres - line) > OFF_MIDLINE * float(np.median(last - first + 1))
         centres = np.where(off, line, centres)
@@ -92,7 +103,7 @@ def _band_ratio(
 ) -> float:
     """Return the median over ``rows`` of the midline's brightness relative to the row's maximum.
 
-    Per row of the body with a midline (``middles``, :func:`midline_columns`): the mean of the 5
+    Per row of the body with a midline (``middles``, :func:`_midline_columns`): the mean of the 5
     pixels about the midline, over the greatest value between the row's first and last outline
     columns. All rows at once, with the values a row-by-row loop gives (a 5-pixel window cut by the
     image edge is measured on its own).
@@ -125,7 +136,7 @@ def midline_profile(pixels: NDArray[np.float32]) -> MidlineProfile | None:
     if extent.empty or extent.length < _MIN_BODY_ROWS:
         return None
     smooth = smoothed(pixels, 2.0)
-    middles = midline_columns(extent)
+    middles = _midline_columns(extent)
     near, far = (int(extent.length * fraction) for fraction in _BAND)
     top = _band_ratio(smooth, extent, middles, range(extent.top + near, extent.top + far))
     bottom = _band_ratio(smooth, extent, middles, range(extent.bottom - far, extent.bottom - near))
