@@ -266,6 +266,21 @@ def test_leg_bone_on_the_wrong_side_of_the_knees_is_relabelled() -> None:
     assert keep_leg_order(labels, uncertain, row_spacing_mm=2.0) is labels
 
 
+def test_a_knee_landmark_where_knees_do_not_lie_is_not_used() -> None:
+    """Vertex at row 0, soles at row 1000: a knee row at 930 (0.93 of the body: the ankles, where a
+    catheter's tube across the thighs put it on dev-5111 case00017) would turn the tibiae into femur;
+    it is not used. At 700 (0.70) it acts; without the vertex and soles it acts as before."""
+    tibia, distal = region("tibia_fibula_left").label, region("femur_distal_left").label
+    labels = np.zeros((1000, 2), dtype=np.uint8)
+    labels[450:700, 0], labels[700:950, 0] = distal, tibia  # the network's legs, rightly labelled
+    vertex, soles = (Landmark(row=row, confidence=1.0, method="test") for row in (0.0, 1000.0))
+    ankles = Landmark(row=930.0, confidence=0.9, method="test")
+    assert keep_leg_order(labels, ankles, 1.0, vertex, soles) is labels
+    assert (keep_leg_order(labels, ankles, 1.0)[700:890, 0] == distal).all()  # the rule without them
+    knees = Landmark(row=700.0, confidence=0.9, method="test")
+    assert np.array_equal(keep_leg_order(labels, knees, 1.0, vertex, soles), labels)  # nothing wrong
+
+
 def test_a_cut_off_head_is_reported_missing(simulated) -> None:
     anterior = simulated.anterior
     top = int(np.flatnonzero((anterior.counts > 0).any(1))[0])

@@ -198,7 +198,10 @@ def _view_anatomy(
     labels[~body] = region("background").label
     labels[body & (labels == region("background").label)] = region("soft_tissue").label
     landmarks = find_landmarks(view.counts, view.pixel_spacing_mm, body)
-    labels = keep_leg_order(labels, landmarks.points.get("knees"), view.pixel_spacing_mm[0])
+    points = landmarks.points
+    labels = keep_leg_order(
+        labels, points.get("knees"), view.pixel_spacing_mm[0], points.get("vertex"), points.get("soles")
+    )
     statuses = _region_status(labels, confidence, view, network, body)
     return ViewAnatomy(view.name, labels, body, landmarks, statuses, urine)
 
