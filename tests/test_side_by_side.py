@@ -105,6 +105,18 @@ def test_two_bodies_that_touch_are_cut_where_they_meet(metastatic_case: Path) ->
     assert (left.start, right.start, right.stop) == (0, left.stop, frame.shape[1])
 
 
+def test_three_bodies_that_touch_are_refused(tmp_path: Path, metastatic_case: Path) -> None:
+    """Three views in one picture with no background between them: cut into three, then refused."""
+    study = load_study(metastatic_case / "baseline.dcm")
+    two, _ = _touching(study.anterior.counts, study.posterior.counts)
+    frame = np.concatenate([two, _within_body(study.anterior.counts)], axis=1)
+    assert len(view_columns(frame)) == 3
+    path = tmp_path / "three.tif"
+    tifffile.imwrite(path, np.round(frame).astype(np.uint16))
+    with pytest.raises(InputError, match=rf"^{path}: 3 whole bodies side by side in one image"):
+        load_study(path, pixel_spacing_mm=2.26)
+
+
 def test_one_body_too_wide_for_one_is_not_cut_without_two_heads(study: Study) -> None:
     """The phantom stretched to twice its width (370 outline columns over 828 rows: more than 0.4 of
     its height) still has one head: one view."""

@@ -10,7 +10,7 @@ in two runs of columns with only background between them, each run spanning at l
 :data:`MIN_WIDTH_FRACTION` of its own height wide (not a tube or a ruler); it is cut at the middle of
 the background between the two (:func:`view_columns`). Where the two outlines touch (an export
 without a margin, the hands of one view against those of the other), one run of columns is wider
-than :data:`MAX_ONE_BODY_WIDTH` of its height and shows two separate tops (two heads, or two pairs of
+than :data:`MAX_ONE_BODY_WIDTH` of its height and shows separate tops (two heads, or two pairs of
 shoulders when the heads are cut off) over the first :data:`TOP_BAND_FRACTION` of its height: it is
 cut where the arms of the two bodies meet: within :data:`CUT_WINDOW_FRACTION` of the distance
 between the two tops either side of the middle between them, at the least occupied column (the
@@ -94,35 +94,42 @@ def _is_whole_body(body: NDArray[np.bool_], first: int, stop: int) -> bool:
     return height >= MIN_HEIGHT_FRACTION * body.shape[0] and stop - first >= MIN_WIDTH_FRACTION * height
 
 
-def _touching_cut(body: NDArray[np.bool_], first: int, stop: int) -> int | None:
-    """Return the column between two bodies whose outlines touch within ``first:stop``, or None.
+def _cut_between(body: NDArray[np.bool_], left: float, right: float, height: int) -> int:
+    """Return the column where the arms of two touching bodies meet (see the module notes).
 
-    None when the run is narrow enough for one body, or its top does not show two separate pieces,
-    or either side of the cut would not be a whole body.
+    ``left`` and ``right`` are the columns of the middles of their tops.
     """
-    rows = np.flatnonzero(body[:, first:stop].any(axis=1))
-    height = int(rows[-1] - rows[0] + 1)
-    if stop - first <= MAX_ONE_BODY_WIDTH * height:
-        return None
-    band = body[rows[0] : rows[0] + max(round(TOP_BAND_FRACTION * height), 1), first:stop]
-    tops = _column_runs(np.asarray(band.any(axis=0)))
-    if len(tops) != 2:
-        return None
-    left, right = (first + (start + end - 1) / 2 for start, end in tops)
     middle, reach = (left + right) / 2, CUT_WINDOW_FRACTION * (right - left)
     columns = np.arange(math.ceil(middle - reach), math.floor(middle + reach) + 1)
     occupancy = body[:, columns].sum(axis=0)
     least = columns[occupancy <= occupancy.min() + CUT_TOLERANCE * height]
-    cut = int(least[np.argmin(np.abs(least - middle))])  # of the nearly least, the nearest the middle
-    return cut if _is_whole_body(body, first, cut) and _is_whole_body(body, cut, stop) else None
+    return int(least[np.argmin(np.abs(least - middle))])  # of the nearly least, the nearest the middle
+
+
+def _touching_cuts(body: NDArray[np.bool_], first: int, stop: int) -> list[int]:
+    """Return the columns between the bodies whose outlines touch within ``first:stop``.
+
+    None (one body) when the run is narrow enough for one body, or its top does not show separate pieces, or a
+    part between the cuts would not be a whole body.
+    """
+    rows = np.flatnonzero(body[:, first:stop].any(axis=1))
+    height = int(rows[-1] - rows[0] + 1)
+    if stop - first <= MAX_ONE_BODY_WIDTH * height:
+        return []
+    band = body[rows[0] : rows[0] + max(round(TOP_BAND_FRACTION * height), 1), first:stop]
+    tops = [first + (start + end - 1) / 2 for start, end in _column_runs(np.asarray(band.any(axis=0)))]
+    if len(tops) < 2:
+        return []
+    cuts = [_cut_between(body, left, right, height) for left, right in pairwise(tops)]
+    edges = [first, *cuts, stop]
+    return cuts if all(_is_whole_body(body, *part) for part in pairwise(edges)) else []
 
 
 def _split_touching(body: NDArray[np.bool_], runs: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Return ``runs`` with each run holding two touching bodies split at the column between them."""
+    """Return ``runs`` with each run holding touching bodies split at the columns between them."""
     split: list[tuple[int, int]] = []
     for first, stop in runs:
-        cut = _touching_cut(body, first, stop)
-        split += [(first, stop)] if cut is None else [(first, cut), (cut, stop)]
+        split += list(pairwise([first, *_touching_cuts(body, first, stop), stop]))
     return split
 
 
