@@ -187,7 +187,7 @@ def _swapped_views(study: Study) -> list[QualityCheck]:
 def _assumed_anterior_looks_posterior(study: Study) -> list[QualityCheck]:
     """Warn when a lone view taken as anterior for want of a label shows a posterior view's spine."""
     view = study.anterior
-    if len(study.views) != 1 or view is None or not view.source.view_rule.startswith("assumed"):
+    if len(study.views) != 1 or view is None or not view.source.assumed:
         return []
     prominence = spine_prominence(view.counts)
     if prominence is None or prominence < POSTERIOR_PROMINENCE:

@@ -21,7 +21,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
-from typing import TypeVar
+from typing import ClassVar, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -146,6 +146,16 @@ class ViewSource:
     series_instance_uid: str | None = None
     view_rule: str = "given"
     columns: tuple[int, int] | None = None  # (first, stop) of the frame, when cut from one holding two views
+
+    #: The rule of a lone view whose file does not say which view it is: taken as anterior.
+    ASSUMED_ANTERIOR: ClassVar[str] = (
+        "assumed: no view information in the file; a single view taken as anterior"
+    )
+
+    @property
+    def assumed(self) -> bool:
+        """Whether the view was taken as anterior only because nothing said which view it is."""
+        return self.view_rule == self.ASSUMED_ANTERIOR
 
 
 @dataclass(frozen=True, eq=False)

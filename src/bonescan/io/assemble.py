@@ -139,7 +139,7 @@ def settle_views(candidates: list[Candidate], view: ViewName | None, notes: list
         undecided[0].view, undecided[0].rule = other, "the other view of the study"
     elif len(undecided) == 1 and not decided:
         undecided[0].view = ViewName.ANTERIOR
-        undecided[0].rule = "assumed: no view information in the file; a single view taken as anterior"
+        undecided[0].rule = ViewSource.ASSUMED_ANTERIOR
         notes.append(
             QualityCheck(
                 "view_assumed",

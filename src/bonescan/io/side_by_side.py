@@ -109,8 +109,8 @@ def _cut_between(body: NDArray[np.bool_], left: float, right: float, height: int
 def _touching_cuts(body: NDArray[np.bool_], first: int, stop: int) -> list[int]:
     """Return the columns between the bodies whose outlines touch within ``first:stop``.
 
-    None (one body) when the run is narrow enough for one body, or its top does not show separate pieces, or a
-    part between the cuts would not be a whole body.
+    None (an empty list: one body) when the run is narrow enough for one body, or its top does not
+    show separate pieces, or a part between the cuts would not be a whole body.
     """
     rows = np.flatnonzero(body[:, first:stop].any(axis=1))
     height = int(rows[-1] - rows[0] + 1)
